@@ -30,9 +30,9 @@ const TOLERANCE = { atol: 1e-5, rtol: 1e-5 };
 function layerFor(kind: StdParametrization, ref: ReferenceCase): BatchlessNormalization {
   const layer = new BatchlessNormalization({ stdParametrization: kind });
   layer.build([null, 3, 3, 2]);
-  layer.setStatistics(ref.mean, ref.std);
-  const [mean, std] = layer.getWeights();
-  layer.setWeights([mean, std, tf.tensor1d(ref.gamma), tf.tensor1d(ref.beta)]);
+  // The reference initialised its stored variable as log σ, σ (ε added on use) or 1/σ.
+  const stored = ref.std.map((s) => (kind === 'log' ? Math.log(s) : kind === 'abs' ? s : 1 / s));
+  layer.setWeights([tf.tensor1d(ref.mean), tf.tensor1d(stored), tf.tensor1d(ref.gamma), tf.tensor1d(ref.beta)]);
   return layer;
 }
 

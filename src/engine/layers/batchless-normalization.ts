@@ -109,7 +109,7 @@ export class BatchlessNormalization extends tf.layers.Layer {
     });
     this.statAxes = axes;
     this.inputRank = rank;
-    const stored = storedFromStd(this.initialStd, this.stdParametrization);
+    const stored = storedFromStd(this.initialStd, this.stdParametrization, this.epsilon);
     // Weight order and names are part of the format (conversion and Keras parity rely on them).
     this.meanWeight = this.addWeight('mean', statShape, 'float32', tf.initializers.constant({ value: this.initialMean }));
     this.stdWeight = this.addWeight('std', statShape, 'float32', tf.initializers.constant({ value: stored }));
@@ -182,7 +182,7 @@ export class BatchlessNormalization extends tf.layers.Layer {
         throw new Error(`${this.name}: std[${i}] must be a finite number > 0, got ${std[i]}`);
       }
     }
-    const stored = Array.from(std, (s) => storedFromStd(s, this.stdParametrization));
+    const stored = Array.from(std, (s) => storedFromStd(s, this.stdParametrization, this.epsilon));
     tf.tidy(() => {
       variable.write(tf.tensor(Array.from(mean), variable.shape as number[], 'float32'));
       this.stdVariable().write(tf.tensor(stored, variable.shape as number[], 'float32'));

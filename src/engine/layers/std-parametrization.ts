@@ -10,13 +10,16 @@ export type StdParametrization = 'log' | 'abs' | 'inv';
 
 export const STD_PARAMETRIZATIONS: readonly StdParametrization[] = ['log', 'abs', 'inv'];
 
-/** The value to store in the `std` variable so that the layer's σ is `std`. */
-export function storedFromStd(std: number, kind: StdParametrization): number {
+/**
+ * The value to store in the `std` variable so that the layer's σ is exactly `std` (for 'abs' the
+ * ε is taken back out; a σ at or below ε is stored as 0, the smallest σ that parametrization has).
+ */
+export function storedFromStd(std: number, kind: StdParametrization, epsilon: number): number {
   switch (kind) {
     case 'log':
       return Math.log(std);
     case 'abs':
-      return std;
+      return Math.max(std - epsilon, 0);
     case 'inv':
       return 1 / std;
   }
