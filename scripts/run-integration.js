@@ -1,0 +1,308 @@
+#!/usr/bin/env node
+// Runs test/integration inside a real VS Code extension host: code-server serves the workbench,
+// Debian's Chromium (driven by playwright-core) opens it with the extension-development payload
+// in the URL, and the workbench reports the tests' exit code through `codeAutomationExit`.
+// Desktop VS Code cannot be downloaded on this project's machines (shared/docs/toolchain.md).
+// The repo folder itself is the extension under development: nothing is packaged.
+'use strict';
+
+const { spawn } = require('child_process');
+const fs = require('fs');
+const http = require('http');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const { entryPath, installDir } = require('./provision-code-server');
+
+const repoRoot = path.resolve(__dirname, '..');
+const testsEntry = path.join(repoRoot, 'out', 'test', 'integration', 'index.js');
+const extensionMain = path.join(repoRoot, 'dist', 'extension.js');
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
+// Must match RESULTS_DIR_ENV in test/integration/reporter.ts.
+const RESULTS_DIR_ENV = 'BATCHLESS_INTEGRATION_RESULTS';
+const RUN_TIMEOUT_MS = Number(process.env.BATCHLESS_INTEGRATION_TIMEOUT_MS) || 5 * 60_000;
+const HEALTH_TIMEOUT_MS = 60_000;
+const USER_SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'security.workspace.trust.enabled': false,
+  'telemetry.telemetryLevel': 'off',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'update.mode': 'none',
+};
+
+function log(message) {
+  console.log(`integration: ${message}`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function healthy(port) {
+  return new Promise((resolve) => {
+    const request = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    request.on('error', () => resolve(false));
+    request.on('timeout', () => {
+      request.destroy();
+      resolve(false);
+    });
+  });
+}
+
+async function waitForHealth(port, server) {
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`code-server exited with ${server.exitCode}`);
+    if (await healthy(port)) return;
+    await sleep(250);
+  }
+  throw new Error(`code-server did not answer /healthz within ${HEALTH_TIMEOUT_MS / 1000} s`);
+}
+
+/** A throw-away HOME, XDG folders, user data, extensions and workspace for one run. */
+function makeSandbox() {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'batchless-integration-'));
+  const dirs = {};
+  for (const name of ['home', 'config', 'data', 'cache', 'state', 'runtime', 'userData', 'extensions', 'workspace', 'results']) {
+    dirs[name] = path.join(root, name);
+    fs.mkdirSync(dirs[name], { recursive: true, mode: 0o700 });
+  }
+  fs.mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
+  fs.writeFileSync(
+    path.join(dirs.userData, 'User', 'settings.json'),
+    JSON.stringify(USER_SETTINGS, null, 2) + '\n',
+  );
+  fs.writeFileSync(path.join(dirs.workspace, 'README.md'), 'Batchless integration workspace\n');
+  return { root, ...dirs };
+}
+
+function sandboxEnv(sandbox) {
+  return {
+    ...process.env,
+    HOME: sandbox.home,
+    XDG_CONFIG_HOME: sandbox.config,
+    XDG_DATA_HOME: sandbox.data,
+    XDG_CACHE_HOME: sandbox.cache,
+    XDG_STATE_HOME: sandbox.state,
+    XDG_RUNTIME_DIR: sandbox.runtime,
+    // The engine's own machine-level cache (native TensorFlow) is found by this variable when
+    // HOME moves; keep the real one so the backend probe sees what the user would see.
+    BATCHLESS_CACHE_DIR:
+      process.env.BATCHLESS_CACHE_DIR ||
+      path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'batchless'),
+    [RESULTS_DIR_ENV]: sandbox.results,
+  };
+}
+
+function startCodeServer(port, sandbox) {
+  const serverLog = fs.openSync(path.join(sandbox.root, 'code-server.log'), 'a');
+  const args = [
+    entryPath,
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--user-data-dir',
+    sandbox.userData,
+    '--extensions-dir',
+    sandbox.extensions,
+    sandbox.workspace,
+  ];
+  // Its own process group, so that one kill also ends the extension host and its children.
+  return spawn(process.execPath, args, {
+    cwd: sandbox.workspace,
+    env: sandboxEnv(sandbox),
+    detached: true,
+    stdio: ['ignore', serverLog, serverLog],
+  });
+}
+
+async function stopProcessGroup(child) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  let timer;
+  const timedOut = new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), 5000)));
+  const outcome = await Promise.race([exited, timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function workbenchUrl(port, sandbox) {
+  const authority = `vscode-remote://127.0.0.1:${port}`;
+  const payload = [
+    ['extensionDevelopmentPath', `${authority}${repoRoot}`],
+    ['extensionTestsPath', `${authority}${testsEntry}`],
+  ];
+  return (
+    `http://127.0.0.1:${port}/?folder=${sandbox.workspace}` +
+    `&payload=${encodeURIComponent(JSON.stringify(payload))}`
+  );
+}
+
+function readIfExists(file) {
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+}
+
+function tail(text, lines) {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * Runs the suite once. Resolves with the workbench's exit code (or a harness error) and the
+ * mocha counts the tests wrote; never leaves code-server or Chromium running.
+ */
+async function runIntegration() {
+  for (const [file, hint] of [
+    [entryPath, `node scripts/provision-code-server.js (expected in ${installDir})`],
+    [testsEntry, 'npm run compile'],
+    [extensionMain, 'npm run build'],
+    [CHROMIUM, 'apt-get install -y --no-install-recommends chromium'],
+  ]) {
+    if (!fs.existsSync(file)) {
+      return { exitCode: 1, error: `missing ${file}: run ${hint}`, summary: undefined };
+    }
+  }
+
+  const { chromium } = require('playwright-core');
+  const started = Date.now();
+  const sandbox = makeSandbox();
+  const browserLog = [];
+  let server;
+  let browser;
+  let timer;
+  try {
+    const port = await freePort();
+    server = startCodeServer(port, sandbox);
+    await waitForHealth(port, server);
+    log(`code-server ready on 127.0.0.1:${port} after ${Date.now() - started} ms`);
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      env: sandboxEnv(sandbox),
+    });
+    const page = await browser.newPage();
+    page.on('console', (message) => browserLog.push(`[${message.type()}] ${message.text()}`));
+    page.on('pageerror', (error) => browserLog.push(`[pageerror] ${error.message}`));
+
+    let reportExit;
+    const exitCode = new Promise((resolve) => (reportExit = resolve));
+    // Registered before navigation: the workbench looks it up when the tests settle.
+    await page.exposeFunction('codeAutomationExit', (code) => reportExit(Number(code)));
+    const timedOut = new Promise((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), RUN_TIMEOUT_MS);
+    });
+    await page.goto(workbenchUrl(port, sandbox), { waitUntil: 'domcontentloaded' });
+    const outcome = await Promise.race([exitCode, timedOut]);
+    const summaryText = readIfExists(path.join(sandbox.results, 'summary.json'));
+    const result = {
+      exitCode: outcome === 'timeout' ? 1 : outcome,
+      error:
+        outcome === 'timeout'
+          ? `no exit code from the workbench within ${RUN_TIMEOUT_MS / 1000} s`
+          : undefined,
+      summary: summaryText ? JSON.parse(summaryText) : undefined,
+      output: readIfExists(path.join(sandbox.results, 'output.log')),
+      elapsedMs: Date.now() - started,
+    };
+    if (result.exitCode !== 0 || !result.summary) {
+      result.diagnostics =
+        `--- code-server log (tail) ---\n${tail(readIfExists(path.join(sandbox.root, 'code-server.log')), 40)}\n` +
+        `--- browser console (tail) ---\n${tail(browserLog.join('\n'), 40)}`;
+    }
+    return result;
+  } catch (err) {
+    return {
+      exitCode: 1,
+      error: err instanceof Error ? err.message : String(err),
+      summary: undefined,
+      output: readIfExists(path.join(sandbox.results, 'output.log')),
+      diagnostics: `--- code-server log (tail) ---\n${tail(readIfExists(path.join(sandbox.root, 'code-server.log')), 40)}`,
+    };
+  } finally {
+    clearTimeout(timer);
+    const stopping = Date.now();
+    if (browser) await browser.close().catch(() => undefined);
+    await stopProcessGroup(server);
+    log(`stopped Chromium and code-server in ${Date.now() - stopping} ms`);
+    if (!process.env.BATCHLESS_KEEP_INTEGRATION_SANDBOX) {
+      fs.rmSync(sandbox.root, { recursive: true, force: true });
+    } else {
+      log(`sandbox kept in ${sandbox.root}`);
+    }
+  }
+}
+
+/** Prints a run's output the same way for the standalone runner and for run-tests.js. */
+function printResult(result) {
+  if (result.output) process.stdout.write(result.output);
+  if (result.error) log(`error: ${result.error}`);
+  if (result.diagnostics) console.log(result.diagnostics);
+  if (result.elapsedMs !== undefined) {
+    log(`exit code ${result.exitCode} after ${(result.elapsedMs / 1000).toFixed(1)} s`);
+  }
+}
+
+async function main() {
+  const result = await runIntegration();
+  printResult(result);
+  const s = result.summary || { passed: 0, failed: 0, skipped: 0 };
+  // A harness failure with no test failure counted still has to show as a failure.
+  const failed = s.failed + (result.exitCode !== 0 && s.failed === 0 ? 1 : 0);
+  console.log(`${s.passed} passed, ${failed} failed${s.skipped ? `, ${s.skipped} skipped` : ''}`);
+  return result.exitCode === 0 ? 0 : 1;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => (process.exitCode = code),
+    (err) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}
+
+module.exports = { runIntegration, printResult };

