@@ -4,8 +4,9 @@ import type * as tf from '@tensorflow/tfjs';
  * A hook that sees the input of every batchless layer call while it is installed. The trainer uses
  * it to add each layer's NLL to the loss of the same forward pass (the input is needed, and running
  * the model twice would double the cost); statistics and data-driven init use it to read the
- * activations a layer really receives. Observers run outside the layer's `tidy`, so tensors they
- * make belong to the caller's scope.
+ * activations a layer really receives. Observers run inside the model's own scopes, which dispose
+ * every tensor made there when the forward pass returns: an observer must `tf.keep` what it makes
+ * and dispose it itself.
  */
 export type InputObserver = (layer: tf.layers.Layer, input: tf.Tensor) => void;
 

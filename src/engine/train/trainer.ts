@@ -1,0 +1,192 @@
+import * as tf from '@tensorflow/tfjs';
+import type { TrainEvent, TrainSummary } from '../../shared/train-events';
+import { Dataset, reshapeDataset, seededPermutation, sliceBatch, takeDataset, shuffleDataset } from '../data/dataset';
+import { measurePeakStep } from '../memory/peak-step';
+import { findBatchlessLayers, findNormLayers } from '../models/norm-layers';
+import { channelCount, snapshotLayers } from '../stats/layer-snapshot';
+import { BatchGradients, StepModel, batchGradients } from './batch-gradients';
+import { TrainConfig, resolveTrainConfig } from './config';
+import { initializeFromData } from './data-init';
+import { evaluate } from './evaluate';
+import { StepOptimizer } from './optimizers';
+import { outputIsProbability } from './task-loss';
+import { describeNonFinite } from './divergence';
+
+export interface TrainData {
+  train: Dataset;
+  test?: Dataset;
+}
+
+export interface TrainOptions {
+  /** Checked between steps; an aborted session stops cleanly and reports 'cancelled'. */
+  signal?: AbortSignal;
+  onEvent?: (event: TrainEvent) => void;
+  /** Shown in reports, e.g. 'builtin:mlp' or a file path. */
+  modelName?: string;
+  /** The batchless statistics came from a converted BN model: 'auto' init keeps them. */
+  fromConversion?: boolean;
+}
+
+/**
+ * A short training session: micro-batches with exact gradient accumulation, one optimizer step
+ * per effective batch, events streamed as it goes. The loop is the product's central promise, so
+ * it stays in one visible place.
+ */
+export async function train(model: tf.LayersModel, data: TrainData, partial: Partial<TrainConfig> = {}, options: TrainOptions = {}): Promise<TrainSummary> {
+  const config = resolveTrainConfig(partial);
+  const emit = options.onEvent ?? (() => undefined);
+  const inputShape = modelInputShape(model);
+  const trainSet = reshapeDataset(data.train, inputShape);
+  const testSet = data.test ? reshapeDataset(data.test, inputShape) : undefined;
+  const normRefs = findNormLayers(model);
+  const batchless = findBatchlessLayers(model);
+  const step: StepModel = {
+    model,
+    batchless,
+    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
+    inputShape,
+    numClasses: trainSet.numClasses,
+    fromProbabilities: outputIsProbability(model),
+  };
+  const stepsPerEpoch = Math.ceil(trainSet.count / config.batchSize);
+  const totalSteps = config.maxSteps > 0 ? Math.min(config.maxSteps, stepsPerEpoch * config.epochs) : stepsPerEpoch * config.epochs;
+  emit({
+    type: 'start',
+    backend: tf.getBackend(),
+    model: options.modelName ?? model.name,
+    dataset: trainSet.name,
+    trainCount: trainSet.count,
+    testCount: testSet?.count ?? 0,
+    parameters: model.countParams(),
+    normLayers: normRefs.map((ref) => ({ layer: ref.path, kind: ref.kind, channels: channelCount(ref) })),
+    config: { ...config },
+    totalSteps,
+  });
+
+  initializeStatistics(model, batchless, trainSet, config, options, emit, normRefs);
+
+  const statsNames = new Set(batchless.flatMap((layer) => layer.statisticsVariables().map((v) => v.name)));
+  const optimizer = new StepOptimizer(config.optimizer, config.learningRate, config.statsLearningRate, statsNames);
+  let stepIndex = 0;
+  let samples = 0;
+  let peakStepBytes = 0;
+  let trainingMs = 0;
+  let epochLossSum = 0;
+  let epochSteps = 0;
+  let stopped: TrainSummary['stopped'] = 'completed';
+  let message: string | undefined;
+  const started = performance.now();
+
+  training: for (let epoch = 0; epoch < config.epochs; epoch++) {
+    const order = seededPermutation(trainSet.count, config.seed * 7919 + epoch);
+    epochLossSum = 0;
+    epochSteps = 0;
+    for (let start = 0; start < trainSet.count; start += config.batchSize) {
+      if (config.maxSteps > 0 && stepIndex >= config.maxSteps) break training;
+      // Let queued messages (a cancel from the editor) run before the next step.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (options.signal?.aborted) {
+        stopped = 'cancelled';
+        message = `Cancelled before step ${stepIndex + 1} of ${totalSteps}.`;
+        break training;
+      }
+      const batch = sliceBatch(trainSet, order.subarray(start, Math.min(start + config.batchSize, trainSet.count)));
+      const stepStarted = performance.now();
+      const measure = stepIndex === 0 || (config.memoryEvery > 0 && stepIndex % config.memoryEvery === 0);
+      let computed: BatchGradients;
+      if (measure) {
+        const memory = await measurePeakStep(() => batchGradients(step, batch, config.microBatchSize));
+        computed = memory.result;
+        peakStepBytes = Math.max(peakStepBytes, memory.peakStepBytes);
+        emit({ type: 'memory', step: stepIndex + 1, peakStepBytes: memory.peakStepBytes, residentBytes: memory.residentBytes, microBatchSize: config.microBatchSize });
+      } else {
+        computed = batchGradients(step, batch, config.microBatchSize);
+      }
+      const { grads, lossParts } = computed;
+      // One read per step: the loss parts and a gradient magnitude, which also catches Inf/NaN gradients.
+      const health = tf.tidy(() => tf.concat([lossParts, tf.reshape(tf.addN(Object.values(grads).map((g) => tf.sum(tf.abs(g)))), [1])]));
+      const values = (await health.data()) as Float32Array;
+      health.dispose();
+      if (!values.every(Number.isFinite)) {
+        message = describeNonFinite(stepIndex + 1, values, batchless, grads);
+        tf.dispose([grads, lossParts]);
+        stopped = 'diverged';
+        break training;
+      }
+      optimizer.apply(grads);
+      tf.dispose([grads, lossParts]);
+      stepIndex++;
+      samples += batch.size;
+      trainingMs += performance.now() - stepStarted;
+      const taskLoss = values[0];
+      epochLossSum += taskLoss;
+      epochSteps++;
+      const nll: Record<string, number> = {};
+      batchless.forEach((layer, i) => (nll[layer.name] = values[i + 1]));
+      emit({
+        type: 'step',
+        step: stepIndex,
+        epoch: epoch + 1,
+        samples,
+        loss: Array.from(values.subarray(0, batchless.length + 1)).reduce((a, b) => a + b, 0),
+        taskLoss,
+        nll,
+        samplesPerSecond: samples / (trainingMs / 1000),
+        elapsedMs: performance.now() - started,
+      });
+      if (config.statsEvery > 0 && stepIndex % config.statsEvery === 0) {
+        emit({ type: 'stats', step: stepIndex, layers: snapshotLayers(normRefs) });
+      }
+    }
+  }
+  optimizer.dispose();
+
+  const evaluation = testSet ? await evaluate(model, testSet, config.evalChunk, step.fromProbabilities) : { accuracy: NaN, loss: NaN, count: 0 };
+  if (testSet) emit({ type: 'eval', step: stepIndex, testAccuracy: evaluation.accuracy, testLoss: evaluation.loss });
+  const layers = snapshotLayers(normRefs);
+  if (config.statsEvery === 0 || stepIndex % config.statsEvery !== 0) emit({ type: 'stats', step: stepIndex, layers });
+  const summary: TrainSummary = {
+    backend: tf.getBackend(),
+    steps: stepIndex,
+    samples,
+    trainLoss: epochSteps > 0 ? epochLossSum / epochSteps : NaN,
+    testAccuracy: evaluation.accuracy,
+    testLoss: evaluation.loss,
+    samplesPerSecond: trainingMs > 0 ? samples / (trainingMs / 1000) : 0,
+    peakStepBytes,
+    elapsedMs: performance.now() - started,
+    stopped,
+    message,
+    layers,
+  };
+  emit({ type: 'done', summary });
+  return summary;
+}
+
+function initializeStatistics(
+  model: tf.LayersModel,
+  batchless: ReturnType<typeof findBatchlessLayers>,
+  trainSet: Dataset,
+  config: TrainConfig,
+  options: TrainOptions,
+  emit: (event: TrainEvent) => void,
+  normRefs: ReturnType<typeof findNormLayers>,
+): void {
+  if (batchless.length === 0) return;
+  const mode = config.init === 'auto' ? (options.fromConversion ? 'keep' : 'data') : config.init;
+  if (mode === 'data' && config.initSamples > 0) {
+    const sample = takeDataset(shuffleDataset(trainSet, config.seed + 1), config.initSamples);
+    const result = initializeFromData(model, batchless, sliceBatch(sample, 0, sample.count), trainSet.inputShape);
+    emit({ type: 'init', source: 'data', samples: result.samples, strata: result.strata, layers: snapshotLayers(normRefs) });
+    return;
+  }
+  emit({ type: 'init', source: mode === 'keep' ? 'keep' : 'default', samples: 0, strata: [], layers: snapshotLayers(normRefs) });
+}
+
+/** The per-example input shape of a single-input model. */
+export function modelInputShape(model: tf.LayersModel): number[] {
+  if (model.inputs.length !== 1) throw new Error(`Training needs a model with one input; '${model.name}' has ${model.inputs.length}`);
+  const shape = model.inputs[0].shape.slice(1);
+  if (shape.some((d) => d === null)) throw new Error(`Model '${model.name}' has an input with unknown dimensions ${JSON.stringify(model.inputs[0].shape)}`);
+  return shape as number[];
+}
