@@ -211,9 +211,21 @@ async function runIntegration() {
   let server;
   let browser;
   let timer;
+  let onSignal;
   try {
     const port = await freePort();
     server = startCodeServer(port, sandbox);
+    // code-server runs detached (its own group): an interrupted run must still end it.
+    onSignal = (signal) => {
+      try {
+        process.kill(-server.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     await waitForHealth(port, server);
     log(`code-server ready on 127.0.0.1:${port} after ${Date.now() - started} ms`);
 
@@ -224,7 +236,12 @@ async function runIntegration() {
       env: sandboxEnv(sandbox),
     });
     const page = await browser.newPage();
-    page.on('console', (message) => browserLog.push(`[${message.type()}] ${message.text()}`));
+    // Only problems: the workbench also echoes every extension-host log line to the console.
+    page.on('console', (message) => {
+      if (['error', 'warning'].includes(message.type())) {
+        browserLog.push(`[${message.type()}] ${message.text()}`);
+      }
+    });
     page.on('pageerror', (error) => browserLog.push(`[pageerror] ${error.message}`));
 
     let reportExit;
@@ -247,7 +264,7 @@ async function runIntegration() {
       output: readIfExists(path.join(sandbox.results, 'output.log')),
       elapsedMs: Date.now() - started,
     };
-    if (result.exitCode !== 0 || !result.summary) {
+    if (!result.summary) {
       result.diagnostics =
         `--- code-server log (tail) ---\n${tail(readIfExists(path.join(sandbox.root, 'code-server.log')), 40)}\n` +
         `--- browser console (tail) ---\n${tail(browserLog.join('\n'), 40)}`;
@@ -263,6 +280,10 @@ async function runIntegration() {
     };
   } finally {
     clearTimeout(timer);
+    if (onSignal) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     const stopping = Date.now();
     if (browser) await browser.close().catch(() => undefined);
     await stopProcessGroup(server);
