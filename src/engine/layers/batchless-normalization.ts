@@ -144,12 +144,21 @@ export class BatchlessNormalization extends tf.layers.Layer {
   nll(input: tf.Tensor): tf.Scalar {
     return tf.tidy(() => {
       const shape = this.broadcastShape(input.rank);
+      // The input is a constant for the NLL, so it enters only through its per-channel mean m and
+      // (biased) variance v: mean(((a − μ)/σ)²) = mean_c((v_c + (m_c − μ_c)²) / σ_c²). Same value and
+      // gradient as the element-wise form, but the backward pass is [C]-sized, and m, v are summed
+      // axis by axis, which keeps float32 rounding low on large feature maps (where a single
+      // long reduction made accumulated and full-batch gradients of σ drift apart).
+      const a = stopGradient(input);
+      const axes = this.reduceAxes(input.rank);
+      const m = stagedMean(a, axes);
+      const v = stagedMean(tf.square(tf.sub(a, m)), axes);
       const stored = this.stdVariable().read();
       const mean = this.meanVariable().read().reshape(shape);
       const inv = invStd(stored, this.stdParametrization, this.epsilon).reshape(shape);
-      const z = tf.mul(tf.sub(stopGradient(input), mean), inv);
+      const meanSquare = tf.mean(tf.mul(tf.add(v, tf.square(tf.sub(m, mean))), tf.square(inv)));
       const meanLogStd = tf.mean(logStd(stored, this.stdParametrization, this.epsilon));
-      const halfMeanSquare = tf.mul(tf.mean(tf.square(z)), 0.5);
+      const halfMeanSquare = tf.mul(meanSquare, 0.5);
       if (!this.gauge) return tf.add(meanLogStd, halfMeanSquare) as tf.Scalar;
       // Subtracting sg(mean log σ) + 0.5 centres the value on 0 without touching the gradient.
       const gaugedLog = tf.sub(meanLogStd, stopGradient(meanLogStd));
@@ -218,6 +227,10 @@ export class BatchlessNormalization extends tf.layers.Layer {
     return shape;
   }
 
+  private reduceAxes(rank: number): number[] {
+    return Array.from({ length: rank }, (_, i) => i).filter((i) => !this.statAxes.includes(i));
+  }
+
   private meanVariable(): tf.LayerVariable {
     if (!this.meanWeight) throw new Error(`${this.name}: the layer is not built yet`);
     return this.meanWeight;
@@ -230,6 +243,17 @@ export class BatchlessNormalization extends tf.layers.Layer {
 }
 
 tf.serialization.registerClass(BatchlessNormalization);
+
+/** Mean over `axes` (kept as size-1 dims), reducing one axis at a time, innermost first. */
+function stagedMean(x: tf.Tensor, axes: number[]): tf.Tensor {
+  let sum = x;
+  let count = 1;
+  for (const axis of [...axes].sort((p, q) => q - p)) {
+    count *= x.shape[axis];
+    sum = tf.sum(sum, axis, true);
+  }
+  return tf.div(sum, count);
+}
 
 /** Factory in the style of `tf.layers.batchNormalization`. */
 export function batchlessNormalization(args?: BatchlessNormalizationLayerArgs): BatchlessNormalization {

@@ -44,7 +44,7 @@ export function initializeFromData(
             const count = axes.reduce((n, a) => n * input.shape[a], 1);
             perChunk.push([running, mean, variance, count]);
           },
-          () => tf.dispose(model.apply(x, { training: false })),
+          () => tf.dispose(model.apply(x, { training: false }) as tf.Tensor),
         );
         for (const [running, mean, variance, count] of perChunk) {
           running.add(mean.dataSync(), variance.dataSync(), count);

@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs';
+import { LayerPlan, translateTopology, TranslateOptions } from './keras-config';
+import { assignKerasWeights } from './keras-weights';
+import { withModelErrors } from './model-errors';
+import { Hdf5Reader } from './read-hdf5';
+
+export interface BuiltModel {
+  model: tf.LayersModel;
+  notes: string[];
+}
+
+/** Builds the tfjs model a translated topology describes (weights freshly initialized). */
+export async function buildTopology(
+  raw: unknown,
+  file: string,
+  options: TranslateOptions = {},
+): Promise<BuiltModel & { plan: LayerPlan; topology: Record<string, unknown> }> {
+  const { topology, plan, notes } = translateTopology(raw, file, options);
+  const model = await withModelErrors({ file }, 'tfjs could not build the model', () =>
+    tf.models.modelFromJSON({ modelTopology: topology as tf.io.ModelJSON['modelTopology'] }),
+  );
+  applyModelTrainable(plan, model);
+  return { model, notes, plan, topology };
+}
+
+/** A Keras topology plus its HDF5 weights (Keras 3 layout, or legacy under `legacyRoot`). */
+export async function buildKerasModel(
+  raw: unknown,
+  file: string,
+  weights: Hdf5Reader,
+  legacyRoot?: string,
+): Promise<BuiltModel> {
+  const { model, notes, plan } = await buildTopology(raw, file);
+  try {
+    assignKerasWeights(model, plan, weights, legacyRoot);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { model, notes };
+}
+
+// tfjs takes `trainable` from a layer's config but not from a nested model's, so set those here.
+function applyModelTrainable(plan: LayerPlan, container: tf.LayersModel): void {
+  for (const child of plan.children ?? []) {
+    if (child.children === undefined) continue;
+    const nested = container.getLayer(child.name) as tf.LayersModel;
+    if (!child.trainable) nested.trainable = false;
+    applyModelTrainable(child, nested);
+  }
+  if (!plan.trainable) container.trainable = false;
+}
