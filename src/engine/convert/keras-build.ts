@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LayerPlan, translateTopology, TranslateOptions } from './keras-config';
 import { assignKerasWeights } from './keras-weights';
-import { withModelErrors } from './model-errors';
+import { fail, withModelErrors } from './model-errors';
 import { Hdf5Reader } from './read-hdf5';
 
 export interface BuiltModel {
@@ -19,6 +19,12 @@ export async function buildTopology(
   const model = await withModelErrors({ file }, 'tfjs could not build the model', () =>
     tf.models.modelFromJSON({ modelTopology: topology as tf.io.ModelJSON['modelTopology'] }),
   );
+  try {
+    checkBatchNormAxes(model, file);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   applyModelTrainable(plan, model);
   return { model, notes, plan, topology };
 }
@@ -49,4 +55,30 @@ function applyModelTrainable(plan: LayerPlan, container: tf.LayersModel): void {
     applyModelTrainable(child, nested);
   }
   if (!plan.trainable) container.trainable = false;
+}
+
+/**
+ * tfjs 4.22's BatchNorm kernel (measured on cpu) walks the statistics along the flattened input as if
+ * channels were last, so a Keras BN over any other axis (axis=1 of [batch, C, L]) would silently
+ * compute something else: measured 0.76 off on the channels_first fixture. Refuse it.
+ */
+function checkBatchNormAxes(container: tf.LayersModel, file: string): void {
+  for (const layer of container.layers) {
+    if (layer instanceof tf.LayersModel) {
+      checkBatchNormAxes(layer, file);
+      continue;
+    }
+    if (layer.getClassName() !== 'BatchNormalization') continue;
+    const axis = (layer.getConfig() as { axis?: number }).axis ?? -1;
+    for (const node of layer.inboundNodes) {
+      const rank = node.inputTensors[0]?.shape.length ?? 0;
+      if ((axis < 0 ? axis + rank : axis) !== rank - 1) {
+        fail(
+          { file, layer: layer.name, field: 'axis' },
+          `normalizes axis ${axis} of a rank-${rank} input; tfjs's BatchNorm kernels only broadcast ` +
+            'over the last axis, so this layer cannot be loaded without changing its results',
+        );
+      }
+    }
+  }
 }

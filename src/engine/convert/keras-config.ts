@@ -45,13 +45,20 @@ export function translateTopology(
   const notes: string[] = [];
   if (!isRecord(raw)) fail({ file }, 'the model topology is not a JSON object');
   for (const key of Object.keys(raw)) {
-    if (!['class_name', 'config', 'keras_version', 'backend', 'name', 'inbound_nodes'].includes(key) &&
-      !(key in ENTRY_KEYS_IGNORED)) {
+    if (
+      !['class_name', 'config', 'keras_version', 'backend', 'name', 'inbound_nodes'].includes(
+        key,
+      ) &&
+      !(key in ENTRY_KEYS_IGNORED)
+    ) {
       fail({ file, field: key }, 'unsupported top-level key');
     }
   }
   if (typeof raw['class_name'] !== 'string' || !MODEL_CLASSES.has(raw['class_name'])) {
-    fail({ file, field: 'class_name' }, `expected a Sequential or Functional model, got ${quote(raw['class_name'])}`);
+    fail(
+      { file, field: 'class_name' },
+      `expected a Sequential or Functional model, got ${quote(raw['class_name'])}`,
+    );
   }
   const { entry, plan } = translateModel(raw, { file }, { notes, options });
   delete entry['name'];
@@ -71,21 +78,33 @@ function translateModel(
 ): { entry: Record<string, unknown>; plan: LayerPlan } {
   const cls = raw['class_name'] as string;
   const cfg = raw['config'];
-  if (!isRecord(cfg)) fail({ ...where, field: 'config' }, `expected an object for the ${cls} config`);
+  if (!isRecord(cfg))
+    fail({ ...where, field: 'config' }, `expected an object for the ${cls} config`);
   const name = typeof cfg['name'] === 'string' ? cfg['name'] : (raw['name'] as string | undefined);
   if (typeof name !== 'string') fail({ ...where, field: 'name' }, 'a model without a name');
   const at = { ...where, layer: name };
   if (!Array.isArray(cfg['layers'])) fail({ ...at, field: 'layers' }, 'expected a list of layers');
-  const allowed = cls === 'Sequential' ? ['name', 'trainable', 'layers'] : ['name', 'trainable', 'layers', 'input_layers', 'output_layers'];
+  const allowed =
+    cls === 'Sequential'
+      ? ['name', 'trainable', 'layers']
+      : ['name', 'trainable', 'layers', 'input_layers', 'output_layers'];
   for (const key of Object.keys(cfg)) {
-    if (!allowed.includes(key) && !(key in MODEL_CONFIG_KEYS)) fail({ ...at, field: key }, 'unsupported model config key');
+    if (!allowed.includes(key) && !(key in MODEL_CONFIG_KEYS))
+      fail({ ...at, field: key }, 'unsupported model config key');
   }
   if (cfg['dtype'] !== undefined) COMMON_HANDLED.dtype(cfg['dtype'], 'dtype', at);
-  const trainable = cfg['trainable'] === undefined ? true : copy(isBool, 'true or false')(cfg['trainable'], 'trainable', at)['trainable'] as boolean;
+  const trainable =
+    cfg['trainable'] === undefined
+      ? true
+      : (copy(isBool, 'true or false')(cfg['trainable'], 'trainable', at)['trainable'] as boolean);
   const sequential = cls === 'Sequential';
-  const translated = (cfg['layers'] as unknown[]).map((l) => translateLayer(l, at, ctx, sequential));
+  const translated = (cfg['layers'] as unknown[]).map((l) =>
+    translateLayer(l, at, ctx, sequential),
+  );
   const layers = translated.map((t) => t.entry);
-  const children = translated.filter((t) => !(sequential && t.plan.className === 'InputLayer')).map((t) => t.plan);
+  const children = translated
+    .filter((t) => !(sequential && t.plan.className === 'InputLayer'))
+    .map((t) => t.plan);
   const plan: LayerPlan = { name, className: cls, weights: [], children, trainable };
   if (sequential) {
     if (layers.length === 0) fail({ ...at, field: 'layers' }, 'an empty Sequential');
@@ -107,11 +126,16 @@ function translateModel(
 }
 
 /** tfjs needs the input shape on the first layer or an InputLayer, as Keras 2 wrote it. */
-function giveSequentialAnInput(layers: Record<string, unknown>[], buildShape: unknown, where: ModelWhere): void {
+function giveSequentialAnInput(
+  layers: Record<string, unknown>[],
+  buildShape: unknown,
+  where: ModelWhere,
+): void {
   const first = layers[0];
   const firstCfg = first['config'] as Record<string, unknown>;
   if (first['class_name'] === 'InputLayer' || firstCfg['batch_input_shape'] !== undefined) return;
-  if (!isBatchShape(buildShape)) fail({ ...where, field: 'build_input_shape' }, 'a Sequential model without an input shape');
+  if (!isBatchShape(buildShape))
+    fail({ ...where, field: 'build_input_shape' }, 'a Sequential model without an input shape');
   firstCfg['batch_input_shape'] = buildShape;
 }
 
@@ -121,14 +145,22 @@ interface TranslatedLayer {
   nodes: GraphLayer['nodes'];
 }
 
-function translateLayer(raw: unknown, where: ModelWhere, ctx: Ctx, inSequential: boolean): TranslatedLayer {
-  if (!isRecord(raw)) fail({ ...where, field: 'layers' }, `expected a layer object, got ${quote(raw)}`);
+function translateLayer(
+  raw: unknown,
+  where: ModelWhere,
+  ctx: Ctx,
+  inSequential: boolean,
+): TranslatedLayer {
+  if (!isRecord(raw))
+    fail({ ...where, field: 'layers' }, `expected a layer object, got ${quote(raw)}`);
   const cls = raw['class_name'];
   const cfg = raw['config'];
   const name = raw['name'] ?? (isRecord(cfg) ? cfg['name'] : undefined);
-  if (typeof name !== 'string' || !isString(name)) fail({ ...where, field: 'name' }, `a layer without a valid name (${quote(name)})`);
+  if (typeof name !== 'string' || !isString(name))
+    fail({ ...where, field: 'name' }, `a layer without a valid name (${quote(name)})`);
   const at: ModelWhere = { file: where.file, layer: name };
-  if (typeof cls !== 'string') fail({ ...at, field: 'class_name' }, `expected a class name, got ${quote(cls)}`);
+  if (typeof cls !== 'string')
+    fail({ ...at, field: 'class_name' }, `expected a class name, got ${quote(cls)}`);
   checkEntryKeys(raw, cls, at);
   const nodes = inSequential ? [] : translateInboundNodes(raw['inbound_nodes'] ?? [], at);
   if (MODEL_CLASSES.has(cls)) {
@@ -142,12 +174,15 @@ function translateLayer(raw: unknown, where: ModelWhere, ctx: Ctx, inSequential:
   for (const [key, value] of Object.entries(cfg)) {
     const rule = spec.handled[key] ?? COMMON_HANDLED[key];
     if (rule !== undefined) Object.assign(out, rule(value, key, at));
-    else if (!(key in spec.ignored)) fail({ ...at, field: key }, `unsupported ${cls} config key (value ${quote(value)})`);
+    else if (!(key in spec.ignored))
+      fail({ ...at, field: key }, `unsupported ${cls} config key (value ${quote(value)})`);
   }
   out['name'] = name;
   const trainable = out['trainable'] !== false;
   if (cls === 'BatchNormalization' && !trainable) {
-    ctx.notes.push(`${name}: Keras runs a BatchNormalization with trainable=false in inference mode; tfjs only freezes its weights`);
+    ctx.notes.push(
+      `${name}: Keras runs a BatchNormalization with trainable=false in inference mode; tfjs only freezes its weights`,
+    );
   }
   const entry: Record<string, unknown> = { class_name: cls, config: out, name };
   return { entry, plan: { name, className: cls, weights: spec.weights(cfg), trainable }, nodes };
@@ -155,21 +190,35 @@ function translateLayer(raw: unknown, where: ModelWhere, ctx: Ctx, inSequential:
 
 function checkEntryKeys(raw: Record<string, unknown>, cls: string, at: ModelWhere): void {
   for (const key of Object.keys(raw)) {
-    if (['class_name', 'config', 'name', 'inbound_nodes'].includes(key) || key in ENTRY_KEYS_IGNORED) continue;
+    if (
+      ['class_name', 'config', 'name', 'inbound_nodes'].includes(key) ||
+      key in ENTRY_KEYS_IGNORED
+    )
+      continue;
     fail({ ...at, field: key }, 'unsupported layer entry key');
   }
   const module = raw['module'];
   const registered = raw['registered_name'];
   // Built-in Keras 3 classes carry a keras.* module and a null (or equal) registered name.
-  if ((module !== undefined && (typeof module !== 'string' || !/^keras(\.|$)/.test(module))) ||
-    (registered !== undefined && registered !== null && registered !== cls)) {
-    fail({ ...at, field: 'class_name' }, `custom layer class '${String(registered ?? cls)}' from module ${quote(module)} is not supported`);
+  if (
+    (module !== undefined && (typeof module !== 'string' || !/^keras(\.|$)/.test(module))) ||
+    (registered !== undefined && registered !== null && registered !== cls)
+  ) {
+    fail(
+      { ...at, field: 'class_name' },
+      `custom layer class '${String(registered ?? cls)}' from module ${quote(module)} is not supported`,
+    );
   }
 }
 
 /** Only for tfjs-format files: classes tfjs itself knows (registered), loaded as tfjs saved them. */
 function passThroughRegistered(
-  raw: Record<string, unknown>, cls: string, name: string, at: ModelWhere, ctx: Ctx, nodes: GraphLayer['nodes'],
+  raw: Record<string, unknown>,
+  cls: string,
+  name: string,
+  at: ModelWhere,
+  ctx: Ctx,
+  nodes: GraphLayer['nodes'],
 ): TranslatedLayer {
   const registered = tf.serialization.SerializationMap.getMap().classNameMap[cls] !== undefined;
   if (!ctx.options.allowRegisteredClasses || !registered) {

@@ -17,7 +17,8 @@ export function translateInboundNodes(nodes: unknown, where: ModelWhere): NodeRe
     if (Array.isArray(node)) return node.map((ref) => keras2Ref(ref, w));
     if (!isRecord(node)) fail(w, `expected a node, got ${quote(node)}`);
     const extra = Object.keys(node).filter((k) => k !== 'args' && k !== 'kwargs');
-    if (extra.length > 0) fail({ ...w, field: `inbound_nodes.${extra[0]}` }, 'unsupported node key');
+    if (extra.length > 0)
+      fail({ ...w, field: `inbound_nodes.${extra[0]}` }, 'unsupported node key');
     const args = node['args'];
     if (!Array.isArray(args) || args.length !== 1) {
       fail(w, 'expected exactly one positional argument (a tensor or a list of tensors)');
@@ -65,7 +66,10 @@ function translateKwargs(kwargs: unknown, where: ModelWhere): Record<string, unk
       if (value !== null) out['training'] = value;
       continue;
     }
-    fail({ ...where, field: `inbound_nodes.kwargs.${key}` }, `unsupported call argument ${quote(value)}`);
+    fail(
+      { ...where, field: `inbound_nodes.kwargs.${key}` },
+      `unsupported call argument ${quote(value)}`,
+    );
   }
   return out;
 }
@@ -73,9 +77,13 @@ function translateKwargs(kwargs: unknown, where: ModelWhere): Record<string, unk
 /** Normalizes input_layers/output_layers: Keras 3 writes a single ref flat, Keras 2 nested. */
 export function translateEndpoints(value: unknown, where: ModelWhere): [string, number, number][] {
   const list = Array.isArray(value) && typeof value[0] === 'string' ? [value] : value;
-  if (!Array.isArray(list) || list.length === 0) fail(where, `expected layer references, got ${quote(value)}`);
+  if (!Array.isArray(list) || list.length === 0)
+    fail(where, `expected layer references, got ${quote(value)}`);
   return list.map((ref) => {
-    const [name, node, tensor] = keras2Ref(Array.isArray(ref) ? [...ref.slice(0, 3), {}] : ref, where);
+    const [name, node, tensor] = keras2Ref(
+      Array.isArray(ref) ? [...ref.slice(0, 3), {}] : ref,
+      where,
+    );
     return [name, node, tensor];
   });
 }
@@ -109,7 +117,10 @@ export function checkGraph(
     for (const node of layer.nodes) {
       for (const ref of node) {
         if (!byName.has(ref[0])) {
-          fail({ ...where, layer: layer.name, field: 'inbound_nodes' }, `unknown layer '${ref[0]}'`);
+          fail(
+            { ...where, layer: layer.name, field: 'inbound_nodes' },
+            `unknown layer '${ref[0]}'`,
+          );
         }
         ref[1] += offset(ref[0]);
       }
@@ -131,7 +142,10 @@ export function checkGraph(
     }
     if (!progress) {
       const stuck = layers.find((l) => (pending.get(l.name) ?? []).length > 0);
-      fail({ ...where, layer: stuck?.name, field: 'inbound_nodes' }, 'inputs never become available (a cycle or a missing node)');
+      fail(
+        { ...where, layer: stuck?.name, field: 'inbound_nodes' },
+        'inputs never become available (a cycle or a missing node)',
+      );
     }
   }
   for (const ref of endpoints) {

@@ -134,7 +134,8 @@ export const LAYER_SPECS: Record<string, LayerSpec> = {
       moving_variance_initializer: INITIALIZERS,
       beta_initializer: INITIALIZERS,
       gamma_initializer: INITIALIZERS,
-      synchronized: 'only changes how batch statistics are gathered across devices; one process here',
+      synchronized:
+        'only changes how batch statistics are gathered across devices; one process here',
       renorm_clipping: 'only read when renorm is true, and renorm must be false',
       renorm_momentum: 'only read when renorm is true, and renorm must be false',
       fused: 'Keras 2 implementation choice with identical results',

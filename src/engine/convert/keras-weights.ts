@@ -11,21 +11,33 @@ type Locations = Map<LayerPlan, Map<string, string>>;
  * checking that the file holds exactly the model's variables with the model's shapes. Nothing
  * is assigned unless everything checks; the first mismatch is reported by layer and weight.
  */
-export function assignKerasWeights(model: tf.LayersModel, plan: LayerPlan, h5: Hdf5Reader, root?: string): void {
+export function assignKerasWeights(
+  model: tf.LayersModel,
+  plan: LayerPlan,
+  h5: Hdf5Reader,
+  root?: string,
+): void {
   const locations = root === undefined ? detectAndLocate(h5, plan) : locateLegacy(h5, plan, root);
   const pending: { layer: tf.layers.Layer; values: tf.Tensor[] }[] = [];
   let assigned = 0;
   try {
     forEachLeaf(plan, model, h5.file, (leaf, layer) => {
       const where = locations.get(leaf) ?? new Map<string, string>();
-      const byName = new Map(layer.weights.map((w) => [w.originalName.split('/').pop() as string, w]));
+      const byName = new Map(
+        layer.weights.map((w) => [w.originalName.split('/').pop() as string, w]),
+      );
       const expected = [...leaf.weights].sort().join(', ');
       if ([...byName.keys()].sort().join(', ') !== expected) {
-        fail(h5.where('', leaf.name), `tfjs built variables [${[...byName.keys()].join(', ')}], Keras has [${leaf.weights.join(', ')}]`);
+        fail(
+          h5.where('', leaf.name),
+          `tfjs built variables [${[...byName.keys()].join(', ')}], Keras has [${leaf.weights.join(', ')}]`,
+        );
       }
       const values = layer.weights.map((w) => {
         const name = w.originalName.split('/').pop() as string;
-        const path = where.get(name) ?? fail({ file: h5.file, layer: leaf.name, field: name }, 'weight missing from the file');
+        const path =
+          where.get(name) ??
+          fail({ file: h5.file, layer: leaf.name, field: name }, 'weight missing from the file');
         const shape = w.shape as number[];
         return tf.tensor(h5.readFloat32(path, shape, leaf.name), shape, 'float32');
       });
@@ -33,7 +45,10 @@ export function assignKerasWeights(model: tf.LayersModel, plan: LayerPlan, h5: H
       assigned += values.length;
     });
     if (assigned !== model.weights.length) {
-      fail({ file: h5.file }, `assigned ${assigned} of the model's ${model.weights.length} variables`);
+      fail(
+        { file: h5.file },
+        `assigned ${assigned} of the model's ${model.weights.length} variables`,
+      );
     }
     for (const { layer, values } of pending) layer.setWeights(values);
   } finally {
@@ -64,7 +79,10 @@ function detectAndLocate(h5: Hdf5Reader, plan: LayerPlan): Locations {
   if (h5.isGroup('layers')) return locateKeras3(h5, plan, '');
   if (h5.stringListAttr('/', 'layer_names') !== undefined) return locateLegacy(h5, plan, '');
   if (h5.isGroup('model_weights')) return locateLegacy(h5, plan, 'model_weights');
-  return fail({ file: h5.file, field: 'layers' }, 'not a Keras weights file (no layers group, no layer_names attribute)');
+  return fail(
+    { file: h5.file, field: 'layers' },
+    'not a Keras weights file (no layers group, no layer_names attribute)',
+  );
 }
 
 /** Keras's naming.to_snake_case, which names each layer's group in a Keras 3 weights file. */
@@ -82,7 +100,12 @@ export function kerasSnakeCase(name: string): string {
  * order; a nested model's layers nest under its own group. A Sequential does not list its
  * InputLayer. Keras 3.9+ also stamps the layer's real name on the vars group: checked when there.
  */
-function locateKeras3(h5: Hdf5Reader, plan: LayerPlan, prefix: string, out: Locations = new Map()): Locations {
+function locateKeras3(
+  h5: Hdf5Reader,
+  plan: LayerPlan,
+  prefix: string,
+  out: Locations = new Map(),
+): Locations {
   const used = new Map<string, number>();
   const expectedGroups = new Set<string>();
   for (const child of plan.children ?? []) {
@@ -92,14 +115,22 @@ function locateKeras3(h5: Hdf5Reader, plan: LayerPlan, prefix: string, out: Loca
     const group = n === undefined ? base : `${base}_${n + 1}`;
     expectedGroups.add(group);
     const path = `${prefix}layers/${group}`;
-    const hasWeights = child.children !== undefined ? subtreeHasWeights(child) : child.weights.length > 0;
+    const hasWeights =
+      child.children !== undefined ? subtreeHasWeights(child) : child.weights.length > 0;
     if (!h5.isGroup(path)) {
-      if (hasWeights) fail({ file: h5.file, layer: child.name, field: path }, 'layer missing from the weights file');
+      if (hasWeights)
+        fail(
+          { file: h5.file, layer: child.name, field: path },
+          'layer missing from the weights file',
+        );
       continue;
     }
     const stamped = h5.isGroup(`${path}/vars`) ? h5.attr(`${path}/vars`, 'name') : undefined;
     if (stamped !== undefined && stamped !== child.name) {
-      fail({ file: h5.file, layer: child.name, field: path }, `the file has layer '${String(stamped)}' here (layer order differs)`);
+      fail(
+        { file: h5.file, layer: child.name, field: path },
+        `the file has layer '${String(stamped)}' here (layer order differs)`,
+      );
     }
     if (child.children !== undefined) {
       locateKeras3(h5, child, `${path}/`, out);
@@ -107,17 +138,28 @@ function locateKeras3(h5: Hdf5Reader, plan: LayerPlan, prefix: string, out: Loca
     }
     const vars = h5.isGroup(`${path}/vars`) ? h5.keys(`${path}/vars`) : [];
     if (vars.length !== child.weights.length) {
-      fail({ file: h5.file, layer: child.name, field: `${path}/vars` }, `${vars.length} variables in the file, the model has ${child.weights.length} (${child.weights.join(', ')})`);
+      fail(
+        { file: h5.file, layer: child.name, field: `${path}/vars` },
+        `${vars.length} variables in the file, the model has ${child.weights.length} (${child.weights.join(', ')})`,
+      );
     }
     out.set(child, new Map(child.weights.map((w, i) => [w, `${path}/vars/${i}`])));
   }
-  const extra = h5.isGroup(`${prefix}layers`) ? h5.keys(`${prefix}layers`).filter((g) => !expectedGroups.has(g)) : [];
-  if (extra.length > 0) fail({ file: h5.file, field: `${prefix}layers/${extra[0]}` }, 'a layer the model does not have');
+  const extra = h5.isGroup(`${prefix}layers`)
+    ? h5.keys(`${prefix}layers`).filter((g) => !expectedGroups.has(g))
+    : [];
+  if (extra.length > 0)
+    fail(
+      { file: h5.file, field: `${prefix}layers/${extra[0]}` },
+      'a layer the model does not have',
+    );
   return out;
 }
 
 function subtreeHasWeights(plan: LayerPlan): boolean {
-  return (plan.children ?? []).some((c) => (c.children !== undefined ? subtreeHasWeights(c) : c.weights.length > 0));
+  return (plan.children ?? []).some((c) =>
+    c.children !== undefined ? subtreeHasWeights(c) : c.weights.length > 0,
+  );
 }
 
 /**
@@ -128,27 +170,39 @@ function subtreeHasWeights(plan: LayerPlan): boolean {
 function locateLegacy(h5: Hdf5Reader, plan: LayerPlan, root: string): Locations {
   const out: Locations = new Map();
   const prefix = root === '' ? '' : `${root}/`;
-  const fileLayers = h5.stringListAttr(root === '' ? '/' : root, 'layer_names') ?? fail({ file: h5.file, field: `${root}@layer_names` }, 'missing');
+  const fileLayers =
+    h5.stringListAttr(root === '' ? '/' : root, 'layer_names') ??
+    fail({ file: h5.file, field: `${root}@layer_names` }, 'missing');
   const planNames = new Set((plan.children ?? []).map((c) => c.name));
   for (const name of fileLayers) {
     const names = h5.stringListAttr(`${prefix}${name}`, 'weight_names') ?? [];
-    if (!planNames.has(name) && names.length > 0) fail({ file: h5.file, layer: name }, 'a layer with weights that the model does not have');
+    if (!planNames.has(name) && names.length > 0)
+      fail({ file: h5.file, layer: name }, 'a layer with weights that the model does not have');
   }
   for (const child of plan.children ?? []) {
-    const hasWeights = child.children !== undefined ? subtreeHasWeights(child) : child.weights.length > 0;
+    const hasWeights =
+      child.children !== undefined ? subtreeHasWeights(child) : child.weights.length > 0;
     if (!hasWeights) continue;
-    if (!fileLayers.includes(child.name)) fail({ file: h5.file, layer: child.name }, 'layer missing from the weights file');
+    if (!fileLayers.includes(child.name))
+      fail({ file: h5.file, layer: child.name }, 'layer missing from the weights file');
     const group = `${prefix}${child.name}`;
-    const names = h5.stringListAttr(group, 'weight_names') ?? fail({ file: h5.file, layer: child.name, field: 'weight_names' }, 'missing');
+    const names =
+      h5.stringListAttr(group, 'weight_names') ??
+      fail({ file: h5.file, layer: child.name, field: 'weight_names' }, 'missing');
     for (const weightName of names) {
       const parts = weightName.split('/');
       const variable = (parts.pop() ?? '').replace(/:\d+$/, '');
-      const owner = child.children === undefined ? child : findLeaf(child, parts.pop(), h5.file, weightName);
+      const owner =
+        child.children === undefined ? child : findLeaf(child, parts.pop(), h5.file, weightName);
       if (!owner.weights.includes(variable)) {
-        fail({ file: h5.file, layer: owner.name, field: weightName }, `not a variable of this ${owner.className} (${owner.weights.join(', ')})`);
+        fail(
+          { file: h5.file, layer: owner.name, field: weightName },
+          `not a variable of this ${owner.className} (${owner.weights.join(', ')})`,
+        );
       }
       const slot = out.get(owner) ?? new Map<string, string>();
-      if (slot.has(variable)) fail({ file: h5.file, layer: owner.name, field: weightName }, 'stored twice');
+      if (slot.has(variable))
+        fail({ file: h5.file, layer: owner.name, field: weightName }, 'stored twice');
       slot.set(variable, `${group}/${weightName}`);
       out.set(owner, slot);
     }
@@ -156,10 +210,20 @@ function locateLegacy(h5: Hdf5Reader, plan: LayerPlan, root: string): Locations 
   return out;
 }
 
-function findLeaf(plan: LayerPlan, name: string | undefined, file: string, weightName: string): LayerPlan {
+function findLeaf(
+  plan: LayerPlan,
+  name: string | undefined,
+  file: string,
+  weightName: string,
+): LayerPlan {
   const found: LayerPlan[] = [];
-  const walk = (p: LayerPlan): void => (p.children ?? []).forEach((c) => (c.children ? walk(c) : c.name === name && found.push(c)));
+  const walk = (p: LayerPlan): void =>
+    (p.children ?? []).forEach((c) => (c.children ? walk(c) : c.name === name && found.push(c)));
   walk(plan);
-  if (found.length !== 1) fail({ file, layer: plan.name, field: weightName }, `${found.length} layers named '${name}' in this model`);
+  if (found.length !== 1)
+    fail(
+      { file, layer: plan.name, field: weightName },
+      `${found.length} layers named '${name}' in this model`,
+    );
   return found[0];
 }

@@ -7,7 +7,11 @@ export const MAX_MODEL_FILE_BYTES = 2 ** 30;
 export const MAX_JSON_BYTES = 64 * 2 ** 20;
 
 /** Reads a whole file after checking it exists, is a file, and is at most `maxBytes`. */
-export async function readFileBounded(path: string, maxBytes: number, where: ModelWhere = { file: path }): Promise<Uint8Array> {
+export async function readFileBounded(
+  path: string,
+  maxBytes: number,
+  where: ModelWhere = { file: path },
+): Promise<Uint8Array> {
   let size: number;
   try {
     const stat = await fs.stat(path);
@@ -32,7 +36,10 @@ export function parseJson(bytes: Uint8Array, where: ModelWhere): unknown {
   }
 }
 
-export async function readJsonFile(path: string, where: ModelWhere = { file: path }): Promise<unknown> {
+export async function readJsonFile(
+  path: string,
+  where: ModelWhere = { file: path },
+): Promise<unknown> {
   return parseJson(await readFileBounded(path, MAX_JSON_BYTES, where), where);
 }
 

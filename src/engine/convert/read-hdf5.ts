@@ -79,7 +79,11 @@ export class Hdf5Reader {
     try {
       return body();
     } catch (e) {
-      return fail(this.where(path), `unreadable (${e instanceof Error ? e.message : String(e)})`, e);
+      return fail(
+        this.where(path),
+        `unreadable (${e instanceof Error ? e.message : String(e)})`,
+        e,
+      );
     }
   }
 
@@ -88,7 +92,9 @@ export class Hdf5Reader {
   }
 
   private entity(path: string): H5Types.Entity | null {
-    return this.guard(path, () => (path === '' || path === '/' ? this.handle : this.handle.get(path)));
+    return this.guard(path, () =>
+      path === '' || path === '/' ? this.handle : this.handle.get(path),
+    );
   }
 
   isGroup(path: string): boolean {
@@ -158,18 +164,30 @@ export class Hdf5Reader {
     if (!(ds instanceof this.h5.Dataset)) fail(where, 'missing dataset');
     const shape = this.guard(path, () => ds.shape ?? []);
     if (shape.length !== expected.length || shape.some((d, i) => d !== expected[i])) {
-      fail(where, `shape [${shape.join(', ')}] in the file, the model expects [${expected.join(', ')}]`);
+      fail(
+        where,
+        `shape [${shape.join(', ')}] in the file, the model expects [${expected.join(', ')}]`,
+      );
     }
     const meta = this.guard(path, () => ds.metadata);
     const count = shape.reduce((a, b) => a * b, 1);
     if (meta.type !== H5T_FLOAT || (meta.size !== 4 && meta.size !== 8) || !meta.littleEndian) {
-      fail(where, `expected little-endian float32 or float64 data, found HDF5 type class ${meta.type} of ${meta.size} bytes`);
+      fail(
+        where,
+        `expected little-endian float32 or float64 data, found HDF5 type class ${meta.type} of ${meta.size} bytes`,
+      );
     }
     if (count > MAX_DATASET_ELEMENTS || count * meta.size > this.byteLength) {
-      fail(where, `declares ${count} elements, more than the ${this.byteLength}-byte file can hold`);
+      fail(
+        where,
+        `declares ${count} elements, more than the ${this.byteLength}-byte file can hold`,
+      );
     }
     const value = this.guard(path, () => ds.value);
-    if (!(value instanceof Float32Array || value instanceof Float64Array) || value.length !== count) {
+    if (
+      !(value instanceof Float32Array || value instanceof Float64Array) ||
+      value.length !== count
+    ) {
       fail(where, `read ${describe(value)} instead of ${count} floats`);
     }
     return value instanceof Float32Array ? value : Float32Array.from(value);
@@ -193,6 +211,7 @@ function toList(value: unknown): unknown[] {
 }
 
 function describe(value: unknown): string {
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as ArrayLike<unknown>).length})`;
+  if (ArrayBuffer.isView(value))
+    return `${value.constructor.name}(${(value as unknown as ArrayLike<unknown>).length})`;
   return typeof value;
 }

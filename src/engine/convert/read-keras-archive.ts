@@ -19,16 +19,21 @@ const NEEDED: Record<string, number> = {
  * A Keras 3 `.keras` archive: a zip of config.json (the topology, Keras 3 style),
  * metadata.json (keras_version) and model.weights.h5 (Keras 3 weights layout).
  */
-export async function readKerasArchive(path: string): Promise<BuiltModel & { kerasVersion?: string }> {
+export async function readKerasArchive(
+  path: string,
+): Promise<BuiltModel & { kerasVersion?: string }> {
   const bytes = await readFileBounded(path, MAX_MODEL_FILE_BYTES);
   const entries = listEntries(bytes, path);
   for (const name of ['config.json', 'model.weights.h5']) {
-    if (!entries.some((e) => e.name === name)) fail({ file: path, field: name }, 'missing from the archive');
+    if (!entries.some((e) => e.name === name))
+      fail({ file: path, field: name }, 'missing from the archive');
   }
   const files = unzip(bytes, path, (e) => e.name in NEEDED);
   const configWhere = { file: `${path}!config.json` };
   const topology = parseJson(files['config.json'], configWhere);
-  const metadata = files['metadata.json'] ? parseJson(files['metadata.json'], { file: `${path}!metadata.json` }) : {};
+  const metadata = files['metadata.json']
+    ? parseJson(files['metadata.json'], { file: `${path}!metadata.json` })
+    : {};
   const version = isRecord(metadata) ? metadata['keras_version'] : undefined;
   const h5 = await Hdf5Reader.open(files['model.weights.h5'], `${path}!model.weights.h5`);
   try {
@@ -43,23 +48,34 @@ export async function readKerasArchive(path: string): Promise<BuiltModel & { ker
 function listEntries(bytes: Uint8Array, path: string): UnzipFileInfo[] {
   const entries: UnzipFileInfo[] = [];
   unzip(bytes, path, (info) => {
-    if (entries.length >= MAX_ENTRIES) fail({ file: path, field: 'zip' }, `more than ${MAX_ENTRIES} entries`);
+    if (entries.length >= MAX_ENTRIES)
+      fail({ file: path, field: 'zip' }, `more than ${MAX_ENTRIES} entries`);
     entries.push(info);
     return false;
   });
   for (const e of entries) {
     const where = { file: path, field: e.name };
-    if (e.name.startsWith('/') || e.name.startsWith('\\') || /^[A-Za-z]:/.test(e.name) || e.name.includes('\0')) {
+    if (
+      e.name.startsWith('/') ||
+      e.name.startsWith('\\') ||
+      /^[A-Za-z]:/.test(e.name) ||
+      e.name.includes('\0')
+    ) {
       fail(where, 'absolute entry name in the archive');
     }
     if (e.name.split(/[\\/]/).includes('..')) fail(where, "entry name with '..' in the archive");
     const cap = NEEDED[e.name];
     if (cap === undefined) continue;
     if (entries.filter((o) => o.name === e.name).length > 1) fail(where, 'entry stored twice');
-    if (e.compression !== 0 && e.compression !== 8) fail(where, `unsupported compression method ${e.compression}`);
+    if (e.compression !== 0 && e.compression !== 8)
+      fail(where, `unsupported compression method ${e.compression}`);
     if (e.originalSize > cap) fail(where, `${e.originalSize} bytes uncompressed, more than ${cap}`);
-    const plausible = e.compression === 0 ? e.originalSize === e.size : e.originalSize <= e.size * MAX_DEFLATE_RATIO + 1024;
-    if (!plausible) fail(where, `claims ${e.originalSize} bytes from ${e.size} compressed: corrupt archive`);
+    const plausible =
+      e.compression === 0
+        ? e.originalSize === e.size
+        : e.originalSize <= e.size * MAX_DEFLATE_RATIO + 1024;
+    if (!plausible)
+      fail(where, `claims ${e.originalSize} bytes from ${e.size} compressed: corrupt archive`);
   }
   return entries;
 }
@@ -81,11 +97,18 @@ function unzip(
     });
   } catch (e) {
     if (e instanceof Error && e.name === 'ModelFormatError') throw e;
-    return fail({ file: path, field: 'zip' }, `corrupt zip archive (${e instanceof Error ? e.message : quote(e)})`, e);
+    return fail(
+      { file: path, field: 'zip' },
+      `corrupt zip archive (${e instanceof Error ? e.message : quote(e)})`,
+      e,
+    );
   }
   for (const [name, data] of Object.entries(files)) {
     if (data.length !== sizes.get(name)) {
-      fail({ file: path, field: name }, `decompressed to ${data.length} bytes, the archive says ${sizes.get(name)}`);
+      fail(
+        { file: path, field: name },
+        `decompressed to ${data.length} bytes, the archive says ${sizes.get(name)}`,
+      );
     }
   }
   return files;

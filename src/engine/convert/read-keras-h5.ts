@@ -23,7 +23,10 @@ export async function readKerasH5(path: string): Promise<BuiltModel & { kerasVer
     if (typeof config !== 'string' || config.length > MAX_JSON_BYTES) {
       fail({ file: path, field: 'model_config' }, 'expected a JSON string');
     }
-    const topology = parseJson(new TextEncoder().encode(config), { file: path, field: 'model_config' });
+    const topology = parseJson(new TextEncoder().encode(config), {
+      file: path,
+      field: 'model_config',
+    });
     if (!h5.isGroup('model_weights')) fail({ file: path, field: 'model_weights' }, 'missing group');
     const built = await buildKerasModel(topology, path, h5, 'model_weights');
     const version = h5.attr('/', 'keras_version');

@@ -36,7 +36,12 @@ export async function readKerasJson(
     const built = await buildKerasModel(topology, jsonPath, h5);
     const version = isRecord(topology) ? topology['keras_version'] : undefined;
     const fileVersion = h5.attr('/', 'keras_version');
-    const kerasVersion = typeof version === 'string' ? version : typeof fileVersion === 'string' ? fileVersion : undefined;
+    const kerasVersion =
+      typeof version === 'string'
+        ? version
+        : typeof fileVersion === 'string'
+          ? fileVersion
+          : undefined;
     return { ...built, weightsPath: path, kerasVersion };
   } finally {
     h5.close();
