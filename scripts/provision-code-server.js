@@ -99,9 +99,10 @@ function install(rgPath) {
   fs.writeFileSync(path.join(installDir, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
   seedRipgrepCache(rgPath, tmpDir);
 
-  const npmCli = process.env.npm_execpath && process.env.npm_execpath.endsWith('.js')
-    ? [process.execPath, process.env.npm_execpath]
-    : ['npm'];
+  const npmCli =
+    process.env.npm_execpath && process.env.npm_execpath.endsWith('.js')
+      ? [process.execPath, process.env.npm_execpath]
+      : ['npm'];
   const args = [
     ...npmCli.slice(1),
     'install',
@@ -115,14 +116,18 @@ function install(rgPath) {
     '--loglevel=error',
   ];
   const started = Date.now();
-  console.log(`provision-code-server: installing code-server@${CODE_SERVER_VERSION} into ${installDir}`);
+  console.log(
+    `provision-code-server: installing code-server@${CODE_SERVER_VERSION} into ${installDir}`,
+  );
   const result = spawnSync(npmCli[0], args, {
     cwd: installDir,
     env: npmEnvironment(tmpDir),
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   if (result.status !== 0 || !fs.existsSync(entryPath)) {
-    throw new Error(`npm install of code-server@${CODE_SERVER_VERSION} failed (exit ${result.status})`);
+    throw new Error(
+      `npm install of code-server@${CODE_SERVER_VERSION} failed (exit ${result.status})`,
+    );
   }
   fs.writeFileSync(markerPath, CODE_SERVER_VERSION + '\n');
   console.log(`provision-code-server: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -132,7 +137,9 @@ function main() {
   const rgPath = checkSystemPackages();
   if (!rgPath) return 1;
   if (isInstalled()) {
-    console.log(`provision-code-server: code-server@${CODE_SERVER_VERSION} already in ${installDir}`);
+    console.log(
+      `provision-code-server: code-server@${CODE_SERVER_VERSION} already in ${installDir}`,
+    );
     return 0;
   }
   try {

@@ -43,7 +43,9 @@ function tapCounts(tap) {
 
 function runUnit() {
   const files = findTests(unitDir);
-  console.log(`\n== unit tests: ${files.length} files under ${path.relative(repoRoot, unitDir)} ==`);
+  console.log(
+    `\n== unit tests: ${files.length} files under ${path.relative(repoRoot, unitDir)} ==`,
+  );
   if (files.length === 0) {
     console.log('no compiled unit tests found (run `npm run compile`)');
     return { passed: 0, failed: 0, skipped: 0 };
@@ -74,20 +76,24 @@ function runUnit() {
 
 async function runIntegrationStage() {
   console.log('\n== integration tests: real extension host (code-server + Chromium) ==');
-  const provision = spawnSync(process.execPath, [path.join(__dirname, 'provision-code-server.js')], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-  });
+  const provision = spawnSync(
+    process.execPath,
+    [path.join(__dirname, 'provision-code-server.js')],
+    {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    },
+  );
   if (provision.status !== 0) {
-    console.log('integration: code-server is not available; set BATCHLESS_SKIP_INTEGRATION=1 to skip');
+    console.log(
+      'integration: code-server is not available; set BATCHLESS_SKIP_INTEGRATION=1 to skip',
+    );
     return { passed: 0, failed: 1, skipped: 0 };
   }
   const { runIntegration, printResult } = require('./run-integration');
   const result = await runIntegration();
   printResult(result);
-  const counts = result.summary
-    ? { ...result.summary }
-    : { passed: 0, failed: 0, skipped: 0 };
+  const counts = result.summary ? { ...result.summary } : { passed: 0, failed: 0, skipped: 0 };
   if (result.exitCode !== 0 && counts.failed === 0) counts.failed = 1;
   return counts;
 }

@@ -12,7 +12,10 @@ export class StatusBar implements vscode.Disposable {
   private current: EngineStatus = { kind: 'idle' };
 
   constructor(clickCommand: string) {
-    this.item = vscode.window.createStatusBarItem('batchless.engine', vscode.StatusBarAlignment.Left);
+    this.item = vscode.window.createStatusBarItem(
+      'batchless.engine',
+      vscode.StatusBarAlignment.Left,
+    );
     this.item.name = 'Batchless Engine';
     this.item.command = clickCommand;
     this.render();

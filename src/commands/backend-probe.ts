@@ -1,83 +1,95 @@
 import { execFile } from 'child_process';
+import * as path from 'path';
 import type { BackendPreference } from '../config';
 
-/** One backend the probe tried, and why it did not load if it did not. */
-export interface BackendAttempt {
-  backend: string;
-  ok: boolean;
-  error?: string;
+/**
+ * The part of the engine's backend report (`setBackend()` in src/engine/backend) that the
+ * extension shows; the rest of the report is passed through untouched.
+ */
+export interface EngineBackendReport {
+  name: string;
+  tfjsVersion: string;
+  /** Faster backends that were tried first and could not be used, with the reason. */
+  fallbacks: { name: string; reason: string }[];
+  [more: string]: unknown;
 }
 
-export interface BackendReport {
-  /** The first backend that initialised, or undefined when none did. */
-  backend: string | undefined;
-  tfjsVersion: string | undefined;
-  attempts: BackendAttempt[];
-  elapsedMs: number;
-}
+export type ProbeResult =
+  | { ok: true; enginePath: string; backend: EngineBackendReport; elapsedMs: number }
+  | { ok: false; enginePath?: string; error: string; elapsedMs: number };
 
 const MARKER = 'BATCHLESS_BACKEND_REPORT ';
 const PROBE_TIMEOUT_MS = 90_000;
 
-// Runs in a separate Node process so the extension host never loads TensorFlow.js (400 MB
-// resident for the native backend) just to answer a question. Same order as the engine:
-// native TensorFlow, then wasm, then the pure-JS cpu backend.
+// Runs in a separate Node process so the extension host never loads TensorFlow.js (about
+// 400 MB resident with the native backend) just to answer a question. The engine itself
+// chooses, so the answer is the one a training run would get.
 const PROBE_SOURCE = `
-const preference = process.env.BATCHLESS_BACKEND_PREFERENCE || 'auto';
-const order = preference === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [preference];
-const attempts = [];
-const report = (backend, tfjsVersion) =>
-  process.stdout.write(${JSON.stringify(MARKER)} + JSON.stringify({ backend, tfjsVersion, attempts }) + '\\n');
+const fs = require('fs');
+const candidates = JSON.parse(process.env.BATCHLESS_ENGINE_CANDIDATES);
+const preference = process.env.BATCHLESS_BACKEND_PREFERENCE;
+const report = (result) => process.stdout.write(${JSON.stringify(MARKER)} + JSON.stringify(result) + '\\n');
+const enginePath = candidates.find((p) => fs.existsSync(p));
 (async () => {
-  for (const backend of order) {
-    try {
-      const tf = require(backend === 'tensorflow' ? '@tensorflow/tfjs-node' : '@tensorflow/tfjs');
-      if (backend === 'wasm') require('@tensorflow/tfjs-backend-wasm');
-      if (!(await tf.setBackend(backend))) throw new Error('the backend did not initialise');
-      await tf.ready();
-      attempts.push({ backend, ok: true });
-      return report(backend, tf.version.tfjs);
-    } catch (err) {
-      const message = String((err && err.message) || err).split('\\n')[0];
-      attempts.push({ backend, ok: false, error: message });
-    }
+  if (!enginePath) {
+    return report({ ok: false, error: 'the engine is not built (' + candidates.join(', ') + ' missing): run npm run build' });
   }
-  report(undefined, undefined);
+  try {
+    const engine = require(enginePath);
+    if (typeof engine.setBackend !== 'function') {
+      return report({ ok: false, enginePath, error: enginePath + ' does not export setBackend' });
+    }
+    const backend = await engine.setBackend(preference === 'auto' ? undefined : preference);
+    report({ ok: true, enginePath, backend });
+  } catch (err) {
+    report({ ok: false, enginePath, error: String((err && err.message) || err).split('\\n')[0] });
+  }
 })();
 `;
 
+/** The shipped bundle first, then tsc's output in a development checkout. */
+function engineCandidates(extensionPath: string): string[] {
+  return [
+    path.join(extensionPath, 'dist', 'engine.js'),
+    path.join(extensionPath, 'out', 'src', 'engine', 'index.js'),
+  ];
+}
+
 /**
- * Asks a child Node process which TensorFlow.js backend loads from the extension's folder.
- * `process.execPath` is Electron in desktop VS Code: ELECTRON_RUN_AS_NODE makes it plain Node.
+ * Asks the engine, in a child Node process, which backend it would run on. `process.execPath`
+ * is Electron in desktop VS Code: ELECTRON_RUN_AS_NODE makes it plain Node. Never rejects.
  */
-export function probeBackend(cwd: string, preference: BackendPreference): Promise<BackendReport> {
+export function probeBackend(
+  extensionPath: string,
+  preference: BackendPreference,
+): Promise<ProbeResult> {
   const started = Date.now();
   const env = {
     ...process.env,
     ELECTRON_RUN_AS_NODE: '1',
+    BATCHLESS_ENGINE_CANDIDATES: JSON.stringify(engineCandidates(extensionPath)),
     BATCHLESS_BACKEND_PREFERENCE: preference,
-    TF_CPP_MIN_LOG_LEVEL: '2',
   };
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['-e', PROBE_SOURCE],
-      { cwd, env, timeout: PROBE_TIMEOUT_MS, maxBuffer: 8 * 1024 * 1024 },
+      { cwd: extensionPath, env, timeout: PROBE_TIMEOUT_MS, maxBuffer: 8 * 1024 * 1024 },
       (error, stdout, stderr) => {
+        const elapsedMs = Date.now() - started;
         const line = stdout
           .split('\n')
           .reverse()
           .find((l) => l.startsWith(MARKER));
-        if (!line) {
-          const why = error?.killed
-            ? `the backend check timed out after ${PROBE_TIMEOUT_MS / 1000} s`
-            : `the backend check exited without a report (${error?.message ?? 'no output'})`;
-          const tail = stderr.trim().split('\n').slice(-3).join(' | ');
-          reject(new Error(tail ? `${why}: ${tail}` : why));
+        if (line) {
+          resolve({ ...(JSON.parse(line.slice(MARKER.length)) as ProbeResult), elapsedMs });
           return;
         }
-        const parsed = JSON.parse(line.slice(MARKER.length)) as Omit<BackendReport, 'elapsedMs'>;
-        resolve({ ...parsed, elapsedMs: Date.now() - started });
+        const why = error?.killed
+          ? `the backend check timed out after ${PROBE_TIMEOUT_MS / 1000} s`
+          : `the backend check ended without an answer (${error?.message ?? 'no output'})`;
+        const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+        resolve({ ok: false, error: tail ? `${why}: ${tail}` : why, elapsedMs });
       },
     );
   });

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { type BackendReport, probeBackend } from './backend-probe';
+import { probeBackend, type ProbeResult } from './backend-probe';
 import type { Command, Ctx } from './context';
 
 const DETAIL: Record<string, string> = {
@@ -9,46 +9,33 @@ const DETAIL: Record<string, string> = {
 };
 
 /**
- * `batchless.showBackend`: says which backend the engine would run on, checked in a child
- * process so that nothing heavy loads into the extension host. Returns the report.
+ * `batchless.showBackend`: says which backend the engine would run on, asked in a child process
+ * so that nothing heavy loads into the extension host. Returns the probe result.
  */
 export function showBackend(ctx: Ctx): Command {
-  let inFlight: Promise<BackendReport> | undefined;
+  let inFlight: Promise<ProbeResult> | undefined;
 
   return async () => {
-    const preference = ctx.config.backend;
     ctx.status.set({ kind: 'probing' });
-    inFlight ??= probeBackend(ctx.extension.extensionPath, preference).finally(() => {
+    inFlight ??= probeBackend(ctx.extension.extensionPath, ctx.config.backend).finally(() => {
       inFlight = undefined;
     });
-    let report: BackendReport;
-    try {
-      report = await inFlight;
-    } catch (err) {
-      ctx.status.set({ kind: 'unavailable', reason: String(err instanceof Error ? err.message : err) });
-      throw err;
-    }
-    for (const attempt of report.attempts) {
-      ctx.log.info(`backend ${attempt.backend}: ${attempt.ok ? 'loads' : attempt.error}`);
-    }
+    const result = await inFlight;
+    ctx.log.info(`backend check (${result.elapsedMs} ms): ${JSON.stringify(result)}`);
 
-    if (report.backend) {
-      const detail = DETAIL[report.backend] ?? '';
-      const skipped = report.attempts.filter((a) => !a.ok).map((a) => `${a.backend} (${a.error})`);
-      const why = skipped.length ? ` Not available: ${skipped.join('; ')}.` : '';
-      ctx.status.set({ kind: 'ready', backend: report.backend, detail });
-      void vscode.window.showInformationMessage(
-        `Batchless engine backend: ${report.backend} (TensorFlow.js ${report.tfjsVersion}). ${detail}${why}`,
-      );
-    } else {
-      const reason =
-        preference === 'auto'
-          ? 'no TensorFlow.js backend loads from the extension folder'
-          : `the backend chosen in the setting batchless.engine.backend ("${preference}") does not load`;
-      ctx.status.set({ kind: 'unavailable', reason });
-      const errors = report.attempts.map((a) => `${a.backend}: ${a.error}`).join('; ');
-      void vscode.window.showWarningMessage(`Batchless: ${reason} (${errors}).`);
+    if (!result.ok) {
+      ctx.status.set({ kind: 'unavailable', reason: result.error });
+      void vscode.window.showWarningMessage(`Batchless: the engine cannot start: ${result.error}`);
+      return result;
     }
-    return report;
+    const { name, tfjsVersion, fallbacks } = result.backend;
+    const detail = DETAIL[name] ?? '';
+    const notUsed = fallbacks.map((f) => `${f.name} (${f.reason})`).join('; ');
+    ctx.status.set({ kind: 'ready', backend: name, detail });
+    void vscode.window.showInformationMessage(
+      `Batchless engine backend: ${name} (TensorFlow.js ${tfjsVersion}). ${detail}` +
+        (notUsed ? ` Not available: ${notUsed}.` : ''),
+    );
+    return result;
   };
 }

@@ -1,4 +1,6 @@
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { getExtension } from './extension';
 import { emit } from './reporter';
@@ -9,10 +11,9 @@ interface ContributedCommand {
   category?: string;
 }
 
-interface BackendReport {
-  backend: string | undefined;
-  attempts: { backend: string; ok: boolean; error?: string }[];
-}
+type ProbeResult =
+  | { ok: true; backend: { name: string; fallbacks: { name: string; reason: string }[] } }
+  | { ok: false; error: string };
 
 describe('commands', () => {
   before(async () => {
@@ -34,15 +35,19 @@ describe('commands', () => {
   });
 
   it('batchless.showBackend runs without throwing and names a backend or says why not', async () => {
-    const report = (await vscode.commands.executeCommand('batchless.showBackend')) as
-      | BackendReport
-      | undefined;
-    assert.ok(report, 'the command returned no report (it failed: see the Batchless log)');
-    if (report.backend) {
-      assert.ok(['tensorflow', 'wasm', 'cpu'].includes(report.backend), report.backend);
+    const result = (await vscode.commands.executeCommand('batchless.showBackend')) as
+      ProbeResult | undefined;
+    assert.ok(result, 'the command returned nothing (it threw: see the Batchless log)');
+    // Where the engine bundle was built, the engine must start: the bundle is what ships.
+    const bundle = path.join(getExtension().extensionPath, 'dist', 'engine.js');
+    if (fs.existsSync(bundle))
+      assert.ok(result.ok, `engine bundle failed: ${JSON.stringify(result)}`);
+    if (result.ok) {
+      assert.ok(['tensorflow', 'wasm', 'cpu'].includes(result.backend.name), result.backend.name);
+      emit(`      (engine backend: ${result.backend.name})`);
     } else {
-      assert.ok(report.attempts.every((a) => !a.ok && a.error));
+      assert.ok(result.error.length > 0, 'an unavailable engine must say why');
+      emit(`      (engine unavailable: ${result.error})`);
     }
-    emit(`      (backend: ${report.backend ?? 'none'})`);
   });
 });

@@ -21,7 +21,9 @@ export async function run(): Promise<void> {
     failures = await new Promise<number>((resolve) => mocha.run(resolve));
   } catch (err) {
     // A test file that throws while loading never reaches the reporter: say so here.
-    emit(`integration: the suite could not start: ${err instanceof Error ? err.stack : String(err)}`);
+    emit(
+      `integration: the suite could not start: ${err instanceof Error ? err.stack : String(err)}`,
+    );
     throw err;
   }
   if (files.length === 0) throw new Error(`no *.test.js files in ${__dirname}`);

@@ -27,8 +27,9 @@ export function emit(line: string): void {
 }
 
 /** A spec-like mocha reporter whose output survives the trip out of the extension host. */
-export class LineReporter {
-  constructor(runner: Mocha.Runner) {
+export class LineReporter extends Mocha.reporters.Base {
+  constructor(runner: Mocha.Runner, options?: Mocha.MochaOptions) {
+    super(runner, options);
     const summary: IntegrationSummary = { passed: 0, failed: 0, skipped: 0, durationMs: 0 };
     const started = Date.now();
     let depth = 0;
