@@ -132,11 +132,6 @@ function sandboxEnv(sandbox) {
     XDG_CACHE_HOME: sandbox.cache,
     XDG_STATE_HOME: sandbox.state,
     XDG_RUNTIME_DIR: sandbox.runtime,
-    // The engine's own machine-level cache (native TensorFlow) is found by this variable when
-    // HOME moves; keep the real one so the backend probe sees what the user would see.
-    BATCHLESS_CACHE_DIR:
-      process.env.BATCHLESS_CACHE_DIR ||
-      path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'batchless'),
     [RESULTS_DIR_ENV]: sandbox.results,
   };
 }
@@ -304,10 +299,8 @@ async function runIntegration() {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-    const stopping = Date.now();
     if (browser) await browser.close().catch(() => undefined);
     await stopProcessGroup(server);
-    log(`stopped Chromium and code-server in ${Date.now() - stopping} ms`);
     if (!process.env.BATCHLESS_KEEP_INTEGRATION_SANDBOX) {
       fs.rmSync(sandbox.root, { recursive: true, force: true });
     } else {

@@ -18,11 +18,6 @@ export class Config {
       : 'auto';
   }
 
-  /** True when a change event touches one of our settings. */
-  affects(event: vscode.ConfigurationChangeEvent): boolean {
-    return event.affectsConfiguration(SECTION);
-  }
-
   private section(): vscode.WorkspaceConfiguration {
     return vscode.workspace.getConfiguration(SECTION);
   }

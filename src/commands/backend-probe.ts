@@ -1,21 +1,11 @@
 import { execFile } from 'child_process';
 import * as path from 'path';
 import type { BackendPreference } from '../config';
-
-/**
- * The part of the engine's backend report (`setBackend()` in src/engine/backend) that the
- * extension shows; the rest of the report is passed through untouched.
- */
-export interface EngineBackendReport {
-  name: string;
-  tfjsVersion: string;
-  /** Faster backends that were tried first and could not be used, with the reason. */
-  fallbacks: { name: string; reason: string }[];
-  [more: string]: unknown;
-}
+// Type only: erased from the bundle, so the extension host never loads the engine.
+import type { BackendReport } from '../engine';
 
 export type ProbeResult =
-  | { ok: true; enginePath: string; backend: EngineBackendReport; elapsedMs: number }
+  | { ok: true; enginePath: string; backend: BackendReport; elapsedMs: number }
   | { ok: false; enginePath?: string; error: string; elapsedMs: number };
 
 const MARKER = 'BATCHLESS_BACKEND_REPORT ';

@@ -11,8 +11,6 @@ export const COMMANDS = {
   'batchless.showBackend': showBackend,
 } as const satisfies Record<`batchless.${string}`, CommandFactory>;
 
-export type CommandId = keyof typeof COMMANDS;
-
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {
   return Object.entries(COMMANDS).map(([id, factory]) =>
     vscode.commands.registerCommand(id, guard(id, factory(ctx), ctx)),
