@@ -45,21 +45,56 @@ export function dropListElements(
     const comma = elements[lastKept].commaEnd;
     if (comma !== undefined) edits.push({ start: comma - 1, end: comma, newText: '' });
   }
-  elements.forEach((element, i) => {
-    if (!dropped[i]) return;
-    edits.push(elementRemoval(text, element, i > lastKept, list));
+  const groups = droppedGroups(text, elements, dropped);
+  groups.forEach((group, g) => {
+    const first = elements[group[0]];
+    const last = elements[group[group.length - 1]];
+    const inFinalRun = group[0] > lastKept;
+    const firstOfFinalRun = inFinalRun && (g === 0 || groups[g - 1][0] <= lastKept);
+    edits.push(
+      groupRemoval(text, list, {
+        start: first.start,
+        end: last.commaEnd ?? last.end,
+        inFinalRun,
+        nextStart: elements[group[group.length - 1] + 1]?.start,
+        joinBackTo: firstOfFinalRun && lastKept >= 0 ? elements[lastKept].commaEnd : undefined,
+      }),
+    );
   });
   return edits;
 }
 
-function elementRemoval(
-  text: string,
-  element: ListElement,
-  inFinalRun: boolean,
-  list: ListContext,
-): SourceEdit {
-  const start = element.start;
-  const end = element.commaEnd ?? element.end;
+/**
+ * Dropped elements side by side on one line go as one span, so `a: 1, b: 2,` on a line of its
+ * own leaves no blank line; a line break between two dropped elements separates them, so
+ * comments on lines of their own in between survive.
+ */
+function droppedGroups(text: string, elements: readonly ListElement[], dropped: readonly boolean[]): number[][] {
+  const groups: number[][] = [];
+  elements.forEach((element, i) => {
+    if (!dropped[i]) return;
+    const group = groups[groups.length - 1];
+    const previous = elements[i - 1];
+    const between = previous ? text.slice(previous.commaEnd ?? previous.end, element.start) : '';
+    if (group && group[group.length - 1] === i - 1 && !/[\r\n]/.test(between)) group.push(i);
+    else groups.push([i]);
+  });
+  return groups;
+}
+
+interface GroupSpan {
+  start: number;
+  /** After the group's last element, or after its comma when it has one. */
+  end: number;
+  inFinalRun: boolean;
+  /** Where the element after the group starts, if there is one. */
+  nextStart?: number;
+  /** After the last kept element's comma: a line break back to there may be removed. */
+  joinBackTo?: number;
+}
+
+function groupRemoval(text: string, list: ListContext, span: GroupSpan): SourceEdit {
+  const { start, end } = span;
   const afterComments = skipSpacesAndComments(text, end, list);
   const lineBreak = lineBreakLength(text, afterComments);
   const lineStart = skipBackSpaces(text, start);
@@ -67,8 +102,19 @@ function elementRemoval(
   if (lineBreak > 0 && aloneOnLine) {
     return { start: lineStart, end: afterComments + lineBreak, newText: '' };
   }
+  // `f(dropped,\n  kept)` becomes `f(kept)`, not a bracket alone at the end of its line.
+  const opensList = text.slice(list.innerStart, start).trim() === '';
+  if (lineBreak > 0 && opensList && skipSpaces(text, afterComments + lineBreak) === span.nextStart) {
+    return { start, end: span.nextStart, newText: '' };
+  }
+  // `f(kept,\n  dropped)` becomes `f(kept)`; only across blank space, never out of a comment.
+  if (span.inFinalRun && aloneOnLine && lineBreak === 0 && span.joinBackTo !== undefined) {
+    let blankFrom = lineStart;
+    while (blankFrom > 0 && /\s/.test(text[blankFrom - 1])) blankFrom--;
+    if (blankFrom === span.joinBackTo) return { start: blankFrom, end, newText: '' };
+  }
   // Elements after the last kept one take the spaces before them, so `(a, b)` → `(a)`.
-  if (inFinalRun || lineBreak > 0) return { start: lineStart, end, newText: '' };
+  if (span.inFinalRun || lineBreak > 0) return { start: lineStart, end, newText: '' };
   return { start, end: skipSpaces(text, end), newText: '' };
 }
 
