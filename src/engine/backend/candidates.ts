@@ -87,8 +87,8 @@ export async function prepareTensorflow(): Promise<PreparedBackend> {
     threads: fromEnv > 0 ? fromEnv : schedulableCpus(),
     threadsDetail:
       fromEnv > 0
-        ? 'intra-op threads from TF_NUM_INTRAOP_THREADS'
-        : 'intra-op threads: TensorFlow default (schedulable CPUs)',
+        ? 'TensorFlow intra-op threads, from TF_NUM_INTRAOP_THREADS'
+        : 'TensorFlow intra-op default: the schedulable CPUs',
     tfjsNodeVersion: version,
     nativeLibrary:
       mappedNativeLibrary() ?? path.join(tfjsNodeDir, 'deps', 'lib', 'libtensorflow.so'),
