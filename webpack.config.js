@@ -21,9 +21,11 @@ class KeepNodeRequireResolve {
     compiler.hooks.normalModuleFactory.tap(KeepNodeRequireResolve.name, (factory) => {
       for (const type of ['javascript/auto', 'javascript/dynamic']) {
         factory.hooks.parser.for(type).tap(KeepNodeRequireResolve.name, (parser) => {
-          parser.hooks.call
-            .for('require.resolve')
-            .tap({ name: KeepNodeRequireResolve.name, stage: -100 }, () => true);
+          for (const call of ['require.resolve', 'require.resolve.paths']) {
+            parser.hooks.call
+              .for(call)
+              .tap({ name: KeepNodeRequireResolve.name, stage: -100 }, () => true);
+          }
         });
       }
     });
