@@ -85,7 +85,12 @@ export function hasCommentsInside(node: ts.Node, sourceFile: ts.SourceFile): boo
   let found = false;
   const visit = (child: ts.Node): void => {
     if (found) return;
-    if (child.pos >= inside && ts.getLeadingCommentRanges(text, child.pos)?.length) found = true;
+    // Comments later on the token's line count as trailing, those on later lines as leading.
+    const comments =
+      child.pos >= inside &&
+      (ts.getTrailingCommentRanges(text, child.pos)?.length ||
+        ts.getLeadingCommentRanges(text, child.pos)?.length);
+    if (comments) found = true;
     else child.getChildren(sourceFile).forEach(visit);
   };
   node.getChildren(sourceFile).forEach(visit);
