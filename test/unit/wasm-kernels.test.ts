@@ -14,6 +14,7 @@ import { assertArrayClose } from './helpers/tensors';
 // backends from a seeded generator and compares every gradient to 1e-4 of the reference's scale.
 
 type Shape4 = [number, number, number, number];
+type Padding = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 
 const missingBeforeRegistration = missingWasmTrainingKernels();
 
@@ -78,7 +79,7 @@ const convCases: Array<{
   x: Shape4;
   filter: Shape4;
   strides: number | [number, number];
-  pad: 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
+  pad: Padding;
 }> = [
   { x: [2, 7, 7, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'same' },
   { x: [2, 7, 9, 3], filter: [3, 3, 3, 2], strides: 2, pad: 'same' },
@@ -97,6 +98,7 @@ const convCases: Array<{
   },
   { x: [2, 9, 9, 4], filter: [1, 1, 4, 5], strides: 2, pad: 'valid' },
   { x: [1, 5, 5, 1], filter: [5, 5, 1, 1], strides: 3, pad: 'same' },
+  { x: [2, 6, 7, 2], filter: [3, 3, 2, 2], strides: 2, pad: 1 },
 ];
 
 for (const c of convCases) {
@@ -113,16 +115,27 @@ const depthwiseCases: Array<{
   x: Shape4;
   filter: Shape4;
   strides: number | [number, number];
-  pad: 'same' | 'valid';
+  pad: Padding;
 }> = [
   { x: [2, 7, 7, 3], filter: [3, 3, 3, 1], strides: 1, pad: 'same' },
   { x: [2, 7, 9, 2], filter: [3, 3, 2, 2], strides: 2, pad: 'same' },
   { x: [3, 10, 11, 2], filter: [4, 3, 2, 3], strides: [2, 3], pad: 'valid' },
   { x: [1, 8, 8, 4], filter: [2, 2, 4, 1], strides: 2, pad: 'same' },
+  {
+    x: [2, 6, 5, 2],
+    filter: [3, 2, 2, 2],
+    strides: 2,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 1],
+      [0, 0],
+    ],
+  },
 ];
 
 for (const c of depthwiseCases) {
-  test(`depthwiseConv2d gradients match cpu: x ${c.x}, filter ${c.filter}, strides ${c.strides}, pad ${c.pad}`, async () => {
+  test(`depthwiseConv2d gradients match cpu: x ${c.x}, filter ${c.filter}, strides ${c.strides}, pad ${JSON.stringify(c.pad)}`, async () => {
     await assertWasmMatchesCpu('depthwiseConv2d [dx, dW]', () => {
       const loss = (x: tf.Tensor, w: tf.Tensor) =>
         weightedSum(tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad));
