@@ -52,7 +52,7 @@ test('a missing data file is reported by name and nothing crashes', () => {
 test('doctor reports the backend in use', () => {
   const { code, stdout } = run(['doctor', '--json']);
   assert.equal(code, 0);
-  const report = JSON.parse(stdout) as { name: string; tfjsVersion: string };
-  assert.ok(['tensorflow', 'wasm', 'cpu'].includes(report.name));
-  assert.equal(report.tfjsVersion, '4.22.0');
+  const report = JSON.parse(stdout) as { backend: { name: string; tfjsVersion: string } };
+  assert.ok(['tensorflow', 'wasm', 'cpu'].includes(report.backend.name));
+  assert.equal(report.backend.tfjsVersion, '4.22.0');
 });
