@@ -18,7 +18,7 @@ export interface PyImportPlan {
 
 /**
  * Reuses a module-level import of the class or of `batchless_keras` when there is one.
- * Otherwise the import goes after the last module-level import that precedes the first call
+ * Otherwise the import goes after the last module-level import that ends before the first call
  * (so module-level code can use it), which also keeps `from __future__` imports first; with no
  * such import, after the module docstring, or else before the first statement.
  */
@@ -41,7 +41,7 @@ export function importPlan(
 
   const newline = newlineOf(text);
   const before = topLevel.filter((entry) => entry.line.end <= firstCall);
-  const anchor = (before.length ? before : topLevel).at(-1)?.line ?? docstring(lines);
+  const anchor = before.at(-1)?.line ?? docstring(lines);
   if (anchor) {
     const newText = anchor.hasLineBreak ? BATCHLESS_IMPORT + newline : newline + BATCHLESS_IMPORT;
     return { callee: CLASS_NAME, importText: BATCHLESS_IMPORT, importEdit: { start: anchor.end, end: anchor.end, newText } };

@@ -37,6 +37,8 @@ export interface PyBinding {
 
 export interface PyImport {
   line: PyLine;
+  /** The statement's own tokens (a line may hold more statements after a `;`). */
+  tokens: PyToken[];
   bindings: PyBinding[];
   /** Modules imported with `from m import *`. */
   stars: string[];
@@ -48,7 +50,7 @@ export function readImports(text: string, lines: readonly PyLine[]): PyImport[] 
   for (const line of lines) {
     for (const statement of splitStatements(text, line.tokens)) {
       const parsed = parseImport(text, statement);
-      if (parsed) imports.push({ line, ...parsed });
+      if (parsed) imports.push({ line, tokens: statement, ...parsed });
     }
   }
   return imports;

@@ -19,7 +19,7 @@ function analyse(text: string) {
   const { tokens, problems } = tokenizePython(text);
   const lines = logicalLines(text, tokens);
   const imports = readImports(text, lines);
-  const importTokens = new Set(imports.flatMap((entry) => entry.line.tokens));
+  const importTokens = new Set(imports.flatMap((entry) => entry.tokens));
   const scope = new PyScope(imports);
   const resolvesTo = (paths: Set<string>) => (names: string[]) =>
     scope.resolve(names).some((path) => paths.has(path));
