@@ -83,8 +83,8 @@ class BatchlessNormalization(keras.layers.Layer):
     ) -> None:
         super().__init__(**kwargs)
         self.supports_masking = True
-        axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
-        if not axes or any(
+        axes = [axis] if isinstance(axis, (int, np.integer)) else axis
+        if not isinstance(axes, (list, tuple)) or not axes or any(
             isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in axes
         ):
             raise ValueError(
@@ -109,7 +109,7 @@ class BatchlessNormalization(keras.layers.Layer):
                 "BatchlessNormalization: initial_std must be a finite number > 0, "
                 f"got {initial_std!r}"
             )
-        self.axis: list[int] = [int(a) for a in axes]
+        self.axis: list[int] = [int(a) for a in axes]  # type: ignore[union-attr]
         self.epsilon = float(epsilon)
         self.std_parametrization = std_parametrization
         self.gauge = bool(gauge)
