@@ -71,7 +71,7 @@ function engineConfig(mode) {
     ...common(mode),
     name: 'engine',
     target: 'node',
-    entry: { engine: './src/engine/index.ts' },
+    entry: { engine: './src/engine/index.ts', worker: './src/worker/main.ts' },
     output: { path: dist, filename: '[name].js', library: { type: 'commonjs2' } },
     externals: [
       ({ request }, callback) =>
