@@ -59,7 +59,7 @@ export class EngineClient {
     child.stderr?.on('data', (d: Buffer) => {
       const text = d.toString().trimEnd();
       log(text);
-      this.stderrTail = [...this.stderrTail, ...text.split('\n')].slice(-8);
+      this.stderrTail = [...this.stderrTail, ...text.split('\n')].slice(-40);
     });
     this.ready = new Promise<BackendInfo>((resolve, reject) => {
       child.on('message', (message: FromWorker) => {
@@ -143,6 +143,7 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null, stderr
   const oom = signal === 'SIGKILL' || stderrTail.some((l) => /heap out of memory|Allocation failed|std::bad_alloc/i.test(l));
   const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
   const hint = oom ? ' It may have run out of memory: try a smaller batch or micro-batch.' : '';
-  const detail = stderrTail.filter((l) => !/oneDNN|absl::InitializeLog|cpu_feature_guard|rebuild TensorFlow/.test(l)).slice(-3).join(' | ');
+  const useful = stderrTail.filter((l) => l.trim() && !/oneDNN|absl::InitializeLog|cpu_feature_guard|rebuild TensorFlow|^\s+at |^Node\.js v/.test(l));
+  const detail = (useful.find((l) => /Error\b/.test(l)) ?? useful[useful.length - 1] ?? '').trim();
   return `The engine process ${how}.${hint}${detail ? ` Last output: ${detail}` : ''}`;
 }

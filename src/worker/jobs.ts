@@ -1,4 +1,4 @@
-import { setBackend, BackendName } from '../engine/backend/select';
+import { setBackend } from '../engine/backend/select';
 import { sliceBatch } from '../engine/data/dataset';
 import { loadSessionData } from '../engine/data/session-split';
 import { memorySweep } from '../engine/memory/sweep';
@@ -13,7 +13,8 @@ import type { TrainEvent } from '../shared/train-events';
 
 /** Loads the engine's backend (the environment's BATCHLESS_BACKEND, else the fastest). */
 export async function startEngine(): Promise<BackendInfo> {
-  const report = await setBackend(process.env.BATCHLESS_BACKEND as BackendName | undefined);
+  // setBackend reads BATCHLESS_BACKEND itself ('auto' or unset: the fastest that works).
+  const report = await setBackend();
   return { name: report.name, fallbacks: report.fallbacks, tfjsVersion: report.tfjsVersion, threads: report.threads };
 }
 
