@@ -16,9 +16,15 @@ export async function buildTopology(
   options: TranslateOptions = {},
 ): Promise<BuiltModel & { plan: LayerPlan; topology: Record<string, unknown> }> {
   const { topology, plan, notes } = translateTopology(raw, file, options);
+  const before = new Set(Object.keys(tf.engine().registeredVariables));
   const model = await withModelErrors({ file }, 'tfjs could not build the model', () =>
     tf.models.modelFromJSON({ modelTopology: topology as tf.io.ModelJSON['modelTopology'] }),
-  );
+  ).catch((e: unknown) => {
+    // tfjs gives no handle on the layers it built before failing: free their variables by name.
+    const registered = tf.engine().registeredVariables;
+    for (const name of Object.keys(registered)) if (!before.has(name)) registered[name].dispose();
+    throw e;
+  });
   try {
     checkBatchNormAxes(model, file);
   } catch (e) {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkGraph, GraphLayer, translateEndpoints, translateInboundNodes } from './keras-graph';
-import { COMMON_HANDLED, copy, isBatchShape, isBool, isString } from './keras-key-rules';
+import { COMMON_HANDLED, copy, isBatchShape, isBool, isLayerName } from './keras-key-rules';
 import { ENTRY_KEYS_IGNORED, LAYER_SPECS } from './keras-layer-table';
 import { fail, isRecord, ModelWhere, quote } from './model-errors';
 
@@ -81,7 +81,9 @@ function translateModel(
   if (!isRecord(cfg))
     fail({ ...where, field: 'config' }, `expected an object for the ${cls} config`);
   const name = typeof cfg['name'] === 'string' ? cfg['name'] : (raw['name'] as string | undefined);
-  if (typeof name !== 'string') fail({ ...where, field: 'name' }, 'a model without a name');
+  if (typeof name !== 'string' || !isLayerName(name)) {
+    fail({ ...where, field: 'name' }, `a model without a valid name (${quote(name)})`);
+  }
   const at = { ...where, layer: name };
   if (!Array.isArray(cfg['layers'])) fail({ ...at, field: 'layers' }, 'expected a list of layers');
   const allowed =
@@ -156,7 +158,7 @@ function translateLayer(
   const cls = raw['class_name'];
   const cfg = raw['config'];
   const name = raw['name'] ?? (isRecord(cfg) ? cfg['name'] : undefined);
-  if (typeof name !== 'string' || !isString(name))
+  if (typeof name !== 'string' || !isLayerName(name))
     fail({ ...where, field: 'name' }, `a layer without a valid name (${quote(name)})`);
   const at: ModelWhere = { file: where.file, layer: name };
   if (typeof cls !== 'string')

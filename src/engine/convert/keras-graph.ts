@@ -14,7 +14,11 @@ export function translateInboundNodes(nodes: unknown, where: ModelWhere): NodeRe
   const w = { ...where, field: 'inbound_nodes' };
   if (!Array.isArray(nodes)) fail(w, `expected a list, got ${quote(nodes)}`);
   return nodes.map((node) => {
-    if (Array.isArray(node)) return node.map((ref) => keras2Ref(ref, w));
+    if (Array.isArray(node)) {
+      // tfjs skips an empty call without creating its node, then waits forever for it.
+      if (node.length === 0) fail(w, 'a call without input tensors');
+      return node.map((ref) => keras2Ref(ref, w));
+    }
     if (!isRecord(node)) fail(w, `expected a node, got ${quote(node)}`);
     const extra = Object.keys(node).filter((k) => k !== 'args' && k !== 'kwargs');
     if (extra.length > 0)
@@ -31,8 +35,8 @@ export function translateInboundNodes(nodes: unknown, where: ModelWhere): NodeRe
         isRecord(t) && t['class_name'] === '__keras_tensor__' && isRecord(t['config'])
           ? t['config']['keras_history']
           : undefined;
-      if (history === undefined) fail(w, `expected a keras tensor argument, got ${quote(t)}`);
-      return checkRef([...(history as unknown[]), kwargs], w);
+      if (!Array.isArray(history)) fail(w, `expected a keras tensor argument, got ${quote(t)}`);
+      return checkRef([...history, kwargs], w);
     });
   });
 }

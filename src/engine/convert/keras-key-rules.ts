@@ -20,6 +20,12 @@ type Check = (value: unknown) => boolean;
 
 export const isBool: Check = (v) => typeof v === 'boolean';
 export const isString: Check = (v) => typeof v === 'string' && v.length > 0 && v.length <= 256;
+/**
+ * tfjs names variables after their layer and accepts only these characters; checked here because
+ * a failure inside tfjs's build leaks the variables of the layers it already built.
+ */
+export const isLayerName: Check = (v) =>
+  typeof v === 'string' && v.length <= 256 && /^[A-Za-z0-9][-A-Za-z0-9._/]*$/.test(v);
 const isInt = (v: unknown, lo: number, hi: number): boolean =>
   typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
 export const isUnits: Check = (v) => isInt(v, 1, MAX_UNITS);
@@ -124,7 +130,7 @@ export const channelsLastRule = only('channels_last', null);
 
 /** Keys every layer config may carry, with the same meaning for every class. */
 export const COMMON_HANDLED: Record<string, KeyRule> = {
-  name: copy(isString, 'a layer name'),
+  name: copy(isLayerName, 'a layer name of letters, digits and - . _ /'),
   trainable: copy(isBool, 'true or false'),
   dtype: dtypeRule,
   // Keras <= 2.3 and tfjs put the model's input shape on the first layer of a Sequential.

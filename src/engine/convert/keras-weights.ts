@@ -18,41 +18,40 @@ export function assignKerasWeights(
   root?: string,
 ): void {
   const locations = root === undefined ? detectAndLocate(h5, plan) : locateLegacy(h5, plan, root);
-  const pending: { layer: tf.layers.Layer; values: tf.Tensor[] }[] = [];
-  let assigned = 0;
-  try {
-    forEachLeaf(plan, model, h5.file, (leaf, layer) => {
-      const where = locations.get(leaf) ?? new Map<string, string>();
-      const byName = new Map(
-        layer.weights.map((w) => [w.originalName.split('/').pop() as string, w]),
-      );
-      const expected = [...leaf.weights].sort().join(', ');
-      if ([...byName.keys()].sort().join(', ') !== expected) {
-        fail(
-          h5.where('', leaf.name),
-          `tfjs built variables [${[...byName.keys()].join(', ')}], Keras has [${leaf.weights.join(', ')}]`,
-        );
-      }
-      const values = layer.weights.map((w) => {
-        const name = w.originalName.split('/').pop() as string;
-        const path =
-          where.get(name) ??
-          fail({ file: h5.file, layer: leaf.name, field: name }, 'weight missing from the file');
-        const shape = w.shape as number[];
-        return tf.tensor(h5.readFloat32(path, shape, leaf.name), shape, 'float32');
-      });
-      pending.push({ layer, values });
-      assigned += values.length;
-    });
-    if (assigned !== model.weights.length) {
+  // Read and check everything as plain arrays first: no tensor exists until nothing can fail.
+  const pending: { layer: tf.layers.Layer; shapes: number[][]; data: Float32Array[] }[] = [];
+  forEachLeaf(plan, model, h5.file, (leaf, layer) => {
+    const where = locations.get(leaf) ?? new Map<string, string>();
+    const names = layer.weights.map((w) => w.originalName.split('/').pop() as string);
+    if ([...names].sort().join(', ') !== [...leaf.weights].sort().join(', ')) {
       fail(
-        { file: h5.file },
-        `assigned ${assigned} of the model's ${model.weights.length} variables`,
+        h5.where('', leaf.name),
+        `tfjs built variables [${names.join(', ')}], Keras has [${leaf.weights.join(', ')}]`,
       );
     }
-    for (const { layer, values } of pending) layer.setWeights(values);
-  } finally {
-    for (const { values } of pending) tf.dispose(values);
+    const shapes = layer.weights.map((w) => w.shape as number[]);
+    const data = names.map((name, i) => {
+      const path =
+        where.get(name) ??
+        fail({ file: h5.file, layer: leaf.name, field: name }, 'weight missing from the file');
+      return h5.readFloat32(path, shapes[i], leaf.name);
+    });
+    pending.push({ layer, shapes, data });
+  });
+  const assigned = pending.reduce((n, p) => n + p.data.length, 0);
+  if (assigned !== model.weights.length) {
+    fail(
+      { file: h5.file },
+      `assigned ${assigned} of the model's ${model.weights.length} variables`,
+    );
+  }
+  for (const { layer, shapes, data } of pending) {
+    const values = data.map((d, i) => tf.tensor(d, shapes[i], 'float32'));
+    try {
+      layer.setWeights(values);
+    } finally {
+      tf.dispose(values);
+    }
   }
 }
 

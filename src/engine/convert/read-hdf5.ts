@@ -1,4 +1,7 @@
 import type * as H5Types from 'h5wasm';
+import { existsSync } from 'node:fs';
+import * as nodePath from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { fail, ModelWhere } from './model-errors';
 
 type H5Module = typeof H5Types;
@@ -11,13 +14,33 @@ const dynamicImport = new Function('specifier', 'return import(specifier)') as (
 ) => Promise<H5Module>;
 
 let h5Promise: Promise<H5Module> | undefined;
+let instances = 0;
 
+/**
+ * The shared h5wasm instance. After a wasm abort (h5wasm aborts on some corrupt files) the
+ * instance's state is suspect, so the next open gets a fresh one: the module imported again
+ * under a new URL, which runs its factory again (about 6 MB each; only after an abort).
+ */
 async function h5wasm(): Promise<H5Module> {
-  h5Promise ??= dynamicImport('h5wasm/node').then(async (h5) => {
-    await h5.ready;
-    return h5;
-  });
+  h5Promise ??= dynamicImport(instances++ === 0 ? 'h5wasm/node' : freshInstanceUrl()).then(
+    async (h5) => {
+      await h5.ready;
+      return h5;
+    },
+  );
   return h5Promise;
+}
+
+function freshInstanceUrl(): string {
+  for (const dir of require.resolve.paths('h5wasm') ?? []) {
+    const file = nodePath.join(dir, 'h5wasm', 'dist', 'node', 'hdf5_hl.js');
+    if (existsSync(file)) return `${pathToFileURL(file).href}?instance=${instances}`;
+  }
+  return 'h5wasm/node';
+}
+
+function noteFailure(e: unknown): void {
+  if (e instanceof Error && e.message.startsWith('Aborted(')) h5Promise = undefined;
 }
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -59,6 +82,7 @@ export class Hdf5Reader {
       // Touch the root so a damaged superblock fails here, inside the guard.
       handle.keys();
     } catch (e) {
+      noteFailure(e);
       tryClose(handle);
       h5.FS?.unlink(memPath);
       fail({ file }, `corrupt HDF5 file (${e instanceof Error ? e.message : String(e)})`, e);
@@ -79,6 +103,7 @@ export class Hdf5Reader {
     try {
       return body();
     } catch (e) {
+      noteFailure(e);
       return fail(
         this.where(path),
         `unreadable (${e instanceof Error ? e.message : String(e)})`,

@@ -28,8 +28,8 @@ export async function readKerasH5(path: string): Promise<BuiltModel & { kerasVer
       field: 'model_config',
     });
     if (!h5.isGroup('model_weights')) fail({ file: path, field: 'model_weights' }, 'missing group');
-    const built = await buildKerasModel(topology, path, h5, 'model_weights');
     const version = h5.attr('/', 'keras_version');
+    const built = await buildKerasModel(topology, path, h5, 'model_weights');
     return { ...built, kerasVersion: typeof version === 'string' ? version : undefined };
   } finally {
     h5.close();

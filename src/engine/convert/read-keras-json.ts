@@ -33,9 +33,9 @@ export async function readKerasJson(
   }
   const h5 = await Hdf5Reader.open(await readFileBounded(path, MAX_MODEL_FILE_BYTES), path);
   try {
-    const built = await buildKerasModel(topology, jsonPath, h5);
     const version = isRecord(topology) ? topology['keras_version'] : undefined;
     const fileVersion = h5.attr('/', 'keras_version');
+    const built = await buildKerasModel(topology, jsonPath, h5);
     const kerasVersion =
       typeof version === 'string'
         ? version
