@@ -48,6 +48,17 @@ function common(mode) {
     performance: { hints: false },
     infrastructureLogging: { level: 'warn' },
     stats: 'minimal',
+    // `npm ci` (prepare) and `npm test` both build: the second reuses the first's work.
+    cache: {
+      type: 'filesystem',
+      buildDependencies: {
+        config: [
+          __filename,
+          path.join(root, 'tsconfig.json'),
+          path.join(root, 'webview-ui', 'tsconfig.json'),
+        ],
+      },
+    },
   };
 }
 
