@@ -25,6 +25,11 @@ export interface TranslatedTopology {
 export interface TranslateOptions {
   /** Let through classes registered with tf.serialization (tfjs files written by this tool). */
   allowRegisteredClasses?: boolean;
+  /**
+   * Keras (2 and 3) numbers a nested model's calls without its internal node, tfjs with it
+   * (tfjs files: set true). Measured: a tfjs-saved nested model refers to its call as node 1.
+   */
+  rawNodeIndices?: boolean;
 }
 
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
@@ -121,7 +126,7 @@ function translateModel(
     isModel: t.plan.children !== undefined,
     nodes: t.nodes,
   }));
-  checkGraph(graph, [...inputs, ...outputs], at);
+  checkGraph(graph, [...inputs, ...outputs], at, ctx.options.rawNodeIndices ? 0 : 1);
   translated.forEach((t) => (t.entry['inbound_nodes'] = t.nodes));
   const config = { name, layers, input_layers: inputs, output_layers: outputs };
   return { entry: { class_name: 'Model', config }, plan };

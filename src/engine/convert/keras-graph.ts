@@ -96,13 +96,13 @@ export function translateEndpoints(value: unknown, where: ModelWhere): [string, 
 export interface GraphLayer {
   name: string;
   isInput: boolean;
-  /** A nested model: tfjs gives it an internal node 0, so calls start at node 1. */
+  /** A nested model: tfjs gives it an internal node 0, so its calls start at node 1. */
   isModel: boolean;
   nodes: NodeRef[][];
 }
 
 /**
- * Checks that tfjs can build the graph and shifts node indices of nested models. tfjs's
+ * Checks that tfjs can build the graph and shifts Keras's node indices of nested models. tfjs's
  * Container.fromConfig re-queues a node whose inputs do not exist yet and loops until none
  * are left, so a dangling reference or a cycle would hang it: simulate that loop first.
  */
@@ -110,13 +110,15 @@ export function checkGraph(
   layers: GraphLayer[],
   endpoints: [string, number, number][],
   where: ModelWhere,
+  /** Added to references to nested models: 1 for Keras files, 0 for tfjs's own. */
+  nestedOffset: number,
 ): void {
   const byName = new Map<string, GraphLayer>();
   for (const layer of layers) {
     if (byName.has(layer.name)) fail({ ...where, layer: layer.name }, 'duplicate layer name');
     byName.set(layer.name, layer);
   }
-  const offset = (name: string): number => (byName.get(name)?.isModel ? 1 : 0);
+  const offset = (name: string): number => (byName.get(name)?.isModel ? nestedOffset : 0);
   for (const layer of layers) {
     for (const node of layer.nodes) {
       for (const ref of node) {

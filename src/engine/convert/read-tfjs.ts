@@ -74,6 +74,7 @@ export async function readTfjsModel(
     isRecord(topology) && isRecord(topology['model_config']) ? topology['model_config'] : topology;
   const { model, notes } = await buildTopology(modelConfig, jsonPath, {
     allowRegisteredClasses: true,
+    rawNodeIndices: true,
   });
   try {
     checkAgainstModel(model, specs, where);
