@@ -37,10 +37,18 @@ function elapsed() {
   return `${((Date.now() - started) / 1000).toFixed(1)} s`;
 }
 
+/** A machine-level cache, so a fresh clone reuses it; the project folder if home is read-only. */
 function cacheRoot() {
   if (process.env.BATCHLESS_CACHE_DIR) return process.env.BATCHLESS_CACHE_DIR;
   const xdg = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(xdg, 'batchless');
+  const machineLevel = path.join(xdg, 'batchless');
+  try {
+    fs.mkdirSync(machineLevel, { recursive: true });
+    fs.accessSync(machineLevel, fs.constants.W_OK);
+    return machineLevel;
+  } catch {
+    return path.join(ROOT, '.batchless-cache');
+  }
 }
 
 /** Runs a command to completion; throws with the tail of its output when it fails. */
