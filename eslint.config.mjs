@@ -1,6 +1,6 @@
 // Flat ESLint config. Type-aware only where a tsconfig covers the files (src, test, webview-ui);
 // the folder-scoped import bans keep the engine and shared protocol editor-free and the
-// webviews free of the editor API and of TensorFlow.js (see docs/style.md, "The house").
+// webviews free of the editor API and of TensorFlow.js (the house rules in the team style guide).
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';

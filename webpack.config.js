@@ -1,6 +1,6 @@
-// One webpack file, three bundles: the extension (Node, `vscode` external), the engine library
-// (Node, TensorFlow.js and the data packages left in node_modules) and the webview (browser, its
-// own DOM tsconfig). ts-loader only transpiles: `npm run typecheck` does the type-checking.
+// One webpack file, three configs: the extension (Node, `vscode` external); the engine library
+// and its worker (Node, TensorFlow.js and the data packages left in node_modules); the webview
+// (browser, its own DOM tsconfig). ts-loader only transpiles: `npm run typecheck` type-checks.
 'use strict';
 
 const path = require('path');
