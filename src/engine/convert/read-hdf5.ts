@@ -22,13 +22,29 @@ let instances = 0;
  * under a new URL, which runs its factory again (about 6 MB each; only after an abort).
  */
 async function h5wasm(): Promise<H5Module> {
-  h5Promise ??= dynamicImport(instances++ === 0 ? 'h5wasm/node' : freshInstanceUrl()).then(
-    async (h5) => {
+  h5Promise ??= (async () => {
+    const original = console.error;
+    // Emscripten binds its stderr to console.error while the module starts; hand it a filter so
+    // HDF5's diagnostic dumps for corrupt files (reported as ModelFormatErrors) stay off stderr.
+    console.error = quietHdf5Diagnostics(original);
+    try {
+      const h5 = await dynamicImport(instances++ === 0 ? 'h5wasm/node' : freshInstanceUrl());
       await h5.ready;
       return h5;
-    },
-  );
+    } finally {
+      console.error = original;
+    }
+  })();
   return h5Promise;
+}
+
+const HDF5_DIAGNOSTIC = /^(HDF5-DIAG|\s+#\d{3}:|\s+(major|minor):|Aborted\()/;
+
+function quietHdf5Diagnostics(forward: typeof console.error): typeof console.error {
+  return (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && HDF5_DIAGNOSTIC.test(args[0])) return;
+    forward(...args);
+  };
 }
 
 function freshInstanceUrl(): string {
