@@ -1,6 +1,7 @@
 import { UsageError } from './args';
 import { CHECK_USAGE, checkAccumulationCommand } from './commands/check-accumulation';
 
+import { CONVERT_USAGE, convertCommand } from './commands/convert';
 import { demoCommand } from './commands/demo';
 import { doctorCommand } from './commands/doctor';
 import { TRAIN_USAGE, trainCommand } from './commands/train';
@@ -11,6 +12,7 @@ Usage:
   batchless demo                     convert the bundled BN model, prove parity, train it batchless with
                                      micro-batch 1, print learned statistics and measured memory
   batchless doctor                   the backend in use, versions, threads, and why a faster one is not used
+  ${CONVERT_USAGE}
   ${TRAIN_USAGE}
   ${CHECK_USAGE}
   batchless --help
@@ -37,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'demo':
         return await demoCommand(rest);
+      case 'convert':
+        return await convertCommand(rest);
       case 'doctor':
         return await doctorCommand(rest);
       case 'train':

@@ -77,7 +77,7 @@ export function humanPrinter(batchSize: number, microBatchSize: number): (event:
         break;
       case 'init':
         if (event.source === 'data') console.log(`μ/σ initialized from ${event.samples} training instances, strata: ${event.strata.map((s) => s.join('+')).join(' → ')}`);
-        else if (event.source === 'keep') console.log('μ/σ kept as loaded (from the BN moving statistics)');
+        else if (event.source === 'keep') console.log('μ/σ kept as loaded (converted from BN moving statistics, or trained before)');
         break;
       case 'step':
         if (event.step === 1 || event.step === totalSteps || event.step % Math.max(1, Math.round(totalSteps / 10)) === 0) {

@@ -9,7 +9,7 @@ export const WEIGHTS_FILE = 'weights.bin';
  * Saves a LayersModel in the TF.js Layers format (model.json + one weight shard) into `folder`,
  * without tfjs-node's file handlers so it works on every backend. Returns the model.json path.
  */
-export async function writeTfjsModel(model: tf.LayersModel, folder: string, jsonName = 'model.json'): Promise<string> {
+export async function writeTfjsModel(model: tf.LayersModel, folder: string, jsonName = 'model.json', weightsName = WEIGHTS_FILE): Promise<string> {
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (a) => {
@@ -28,11 +28,11 @@ export async function writeTfjsModel(model: tf.LayersModel, folder: string, json
     generatedBy: artifacts.generatedBy,
     convertedBy: 'batchless',
     modelTopology: artifacts.modelTopology,
-    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
+    weightsManifest: [{ paths: [weightsName], weights: artifacts.weightSpecs }],
   };
   await fs.mkdir(folder, { recursive: true });
   const jsonPath = nodePath.join(folder, jsonName);
-  await fs.writeFile(nodePath.join(folder, WEIGHTS_FILE), bytes);
+  await fs.writeFile(nodePath.join(folder, weightsName), bytes);
   await fs.writeFile(jsonPath, JSON.stringify(json));
   return jsonPath;
 }

@@ -179,6 +179,13 @@ export class BatchlessNormalization extends tf.layers.Layer {
     return { mean: Float32Array.from(mean), std };
   }
 
+  /** True while μ and σ are still the constructor's initial values (never trained, set or loaded). */
+  hasInitialStatistics(): boolean {
+    const { mean, std } = this.getStatistics();
+    const close = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b));
+    return mean.every((m) => close(m, this.initialMean)) && std.every((s) => close(s, this.initialStd));
+  }
+
   /** Sets μ and σ (σ encoded into this layer's parametrization); lengths must match the channels. */
   setStatistics(mean: ArrayLike<number>, std: ArrayLike<number>): void {
     const variable = this.meanVariable();

@@ -3,7 +3,7 @@ import type { NormKind } from '../models/builtin';
 export type OptimizerName = 'adam' | 'sgd' | 'momentum' | 'rmsprop';
 export const OPTIMIZERS: readonly OptimizerName[] = ['adam', 'sgd', 'momentum', 'rmsprop'];
 
-/** 'auto': from data for fresh batchless models, kept as loaded for models converted from BN. */
+/** 'auto': from data while μ/σ are fresh (0 and 1), kept when they came from BN or a trained file. */
 export type InitMode = 'auto' | 'data' | 'keep' | 'default';
 export const INIT_MODES: readonly InitMode[] = ['auto', 'data', 'keep', 'default'];
 

@@ -173,7 +173,10 @@ function initializeStatistics(
   normRefs: ReturnType<typeof findNormLayers>,
 ): void {
   if (batchless.length === 0) return;
-  const mode = config.init === 'auto' ? (options.fromConversion ? 'keep' : 'data') : config.init;
+  // 'auto': statistics that came from somewhere (a converted BN layer, a trained file) are kept;
+  // fresh layers (μ=0, σ=1) start from the data, since short runs cannot catch up from there.
+  const fresh = batchless.every((layer) => layer.hasInitialStatistics());
+  const mode = config.init === 'auto' ? (options.fromConversion || !fresh ? 'keep' : 'data') : config.init;
   if (mode === 'data' && config.initSamples > 0) {
     const sample = takeDataset(shuffleDataset(trainSet, config.seed + 1), config.initSamples);
     const result = initializeFromData(model, batchless, sliceBatch(sample, 0, sample.count), trainSet.inputShape);
