@@ -22,10 +22,6 @@ export class StatusBar implements vscode.Disposable {
     this.item.show();
   }
 
-  get status(): EngineStatus {
-    return this.current;
-  }
-
   set(status: EngineStatus): void {
     this.current = status;
     this.render();
