@@ -13,7 +13,11 @@ function startWorker(): { child: ChildProcess; messages: FromWorker[]; next: (pr
   const waiters: { pred: (m: FromWorker) => boolean; resolve: (m: FromWorker) => void }[] = [];
   child.on('message', (m: FromWorker) => {
     messages.push(m);
-    for (const w of [...waiters]) if (w.pred(m)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(m));
+    for (const w of [...waiters]) {
+      if (!w.pred(m)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(m);
+    }
   });
   const next = (pred: (m: FromWorker) => boolean) =>
     new Promise<FromWorker>((resolve, reject) => {
