@@ -3,6 +3,8 @@
  * plain JSON data, a discriminated union per direction. Inbound messages are validated at each
  * boundary (`isToWorker`, `isFromWebview`); nothing here imports vscode or tfjs.
  */
+import type { ConversionSummary } from '../engine/convert/convert-file';
+import type { NormalizationSite, SourceRewriteResult } from '../engine/convert/source/types';
 import type { LayerInspection } from './inspection';
 import type { StepEvent, EvalEvent, MemoryEvent, LayerStatisticsSnapshot, TrainEvent, TrainSummary } from './train-events';
 
@@ -42,6 +44,21 @@ export interface MemoryRequest {
   microBatchSizes: number[];
 }
 
+export interface ConvertRequest {
+  /** Absolute path of the model file. */
+  path: string;
+  /** Check parity and report, write nothing. */
+  dryRun: boolean;
+  /** Replace the file (with a backup) rather than write beside it. */
+  inPlace: boolean;
+  force?: boolean;
+}
+
+export interface SourceRequest {
+  fileName: string;
+  text: string;
+}
+
 export interface SweepPointData {
   norm: 'batch' | 'batchless';
   batchSize: number;
@@ -65,6 +82,12 @@ export type ToWorker =
   | { type: 'inspect'; id: string; request: InspectRequest }
   /** Host: measure peak step memory across batch sizes. */
   | { type: 'memory'; id: string; request: MemoryRequest }
+  /** Host: convert a model file (dry run = parity preview only). */
+  | { type: 'convert'; id: string; request: ConvertRequest }
+  /** Host: compute the edits that turn BN calls in a source file into batchless ones. */
+  | { type: 'rewriteSource'; id: string; request: SourceRequest }
+  /** Host: locate normalization-layer calls in a source file (CodeLens). */
+  | { type: 'findSites'; id: string; request: SourceRequest }
   /** Host: stop the job with this id after its current step. */
   | { type: 'cancel'; id: string }
   /** Host: finish and exit. */
@@ -87,7 +110,10 @@ export type FromWorker =
 export type JobResult =
   | { kind: 'train'; summary: TrainSummary }
   | { kind: 'inspect'; layers: LayerInspection[]; samples: number }
-  | { kind: 'memory'; points: SweepPointData[] };
+  | { kind: 'memory'; points: SweepPointData[] }
+  | { kind: 'convert'; summary: ConversionSummary; refused: boolean }
+  | { kind: 'rewrite'; result: SourceRewriteResult }
+  | { kind: 'sites'; sites: NormalizationSite[] };
 
 // ---- host → webview ---------------------------------------------------------------------------
 
@@ -185,5 +211,5 @@ export function isToWorker(message: unknown): message is ToWorker {
   if (message.type === 'shutdown') return true;
   if (!isString(message.id)) return false;
   if (message.type === 'cancel') return true;
-  return ['train', 'inspect', 'memory'].includes(message.type) && isObject(message.request);
+  return ['train', 'inspect', 'memory', 'convert', 'rewriteSource', 'findSites'].includes(message.type) && isObject(message.request);
 }

@@ -8,7 +8,9 @@ import { resolveModel } from '../engine/models/resolve';
 import { inspectLayers } from '../engine/stats/inspect';
 import { modelInputShape, train } from '../engine/train/trainer';
 import { convertLayersModel } from '../engine/convert/bn-to-batchless';
-import type { BackendInfo, InspectRequest, JobResult, MemoryRequest, SweepPointData, TrainRequest } from '../shared/protocol';
+import { convertModel, ParityRefusedError } from '../engine/convert/convert-file';
+import { findNormalizationSites, rewriteSource } from '../engine/convert/source';
+import type { BackendInfo, ConvertRequest, InspectRequest, JobResult, MemoryRequest, SourceRequest, SweepPointData, TrainRequest } from '../shared/protocol';
 import type { TrainEvent } from '../shared/train-events';
 
 /** Loads the engine's backend (the environment's BATCHLESS_BACKEND, else the fastest). */
@@ -69,4 +71,22 @@ export async function runMemory(request: MemoryRequest, onPoint: (point: SweepPo
   const { train: data } = loadSessionData(request.data, 0, inputShape);
   const points = await memorySweep(bn, batchless, data, inputShape, { batchSizes: request.batchSizes, microBatchSizes: request.microBatchSizes, onPoint });
   return { kind: 'memory', points };
+}
+
+export async function runConvert(request: ConvertRequest): Promise<JobResult> {
+  try {
+    const summary = await convertModel(request.path, { inPlace: !request.dryRun && request.inPlace, force: request.force });
+    return { kind: 'convert', summary, refused: false };
+  } catch (err) {
+    if (err instanceof ParityRefusedError) return { kind: 'convert', summary: err.summary, refused: true };
+    throw err;
+  }
+}
+
+export function runRewrite(request: SourceRequest): JobResult {
+  return { kind: 'rewrite', result: rewriteSource(request.text, request.fileName) };
+}
+
+export function runFindSites(request: SourceRequest): JobResult {
+  return { kind: 'sites', sites: findNormalizationSites(request.text, request.fileName) };
 }

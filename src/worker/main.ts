@@ -3,8 +3,8 @@
  * host's thread. It speaks the typed protocol (src/shared/protocol.ts) over the IPC channel, one
  * AbortController per job so a cancel lands between steps.
  */
-import { FromWorker, isToWorker, ToWorker } from '../shared/protocol';
-import { runInspect, runMemory, runTrain, startEngine } from './jobs';
+import { FromWorker, isToWorker, JobResult, ToWorker } from '../shared/protocol';
+import { runConvert, runFindSites, runInspect, runMemory, runRewrite, runTrain, startEngine } from './jobs';
 
 const jobs = new Map<string, AbortController>();
 
@@ -24,17 +24,29 @@ async function handle(message: ToWorker): Promise<void> {
   const abort = new AbortController();
   jobs.set(message.id, abort);
   try {
-    const result =
-      message.type === 'train'
-        ? await runTrain(message.request, abort.signal, (event) => send({ type: 'trainEvent', id: message.id, event }))
-        : message.type === 'inspect'
-          ? await runInspect(message.request)
-          : await runMemory(message.request, (point) => send({ type: 'sweepPoint', id: message.id, point }));
+    const result = await runJob(message, abort.signal);
     send({ type: 'result', id: message.id, result });
   } catch (err) {
     send({ type: 'failed', id: message.id, message: err instanceof Error ? err.message : String(err) });
   } finally {
     jobs.delete(message.id);
+  }
+}
+
+function runJob(message: Exclude<ToWorker, { type: 'shutdown' | 'cancel' }>, signal: AbortSignal): Promise<JobResult> | JobResult {
+  switch (message.type) {
+    case 'train':
+      return runTrain(message.request, signal, (event) => send({ type: 'trainEvent', id: message.id, event }));
+    case 'inspect':
+      return runInspect(message.request);
+    case 'memory':
+      return runMemory(message.request, (point) => send({ type: 'sweepPoint', id: message.id, point }));
+    case 'convert':
+      return runConvert(message.request);
+    case 'rewriteSource':
+      return runRewrite(message.request);
+    case 'findSites':
+      return runFindSites(message.request);
   }
 }
 
