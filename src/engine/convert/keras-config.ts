@@ -7,6 +7,7 @@ import { fail, isRecord, ModelWhere, quote } from './model-errors';
 /** A layer as the weight readers see it, in Keras's own layer order. */
 export interface LayerPlan {
   name: string;
+  /** The Keras class; a functional model is 'Functional' even where Keras 2 wrote 'Model'. */
   className: string;
   /** Variable names in Keras order (empty for models; see `children`). */
   weights: string[];
@@ -112,7 +113,13 @@ function translateModel(
   const children = translated
     .filter((t) => !(sequential && t.plan.className === 'InputLayer'))
     .map((t) => t.plan);
-  const plan: LayerPlan = { name, className: cls, weights: [], children, trainable };
+  const plan: LayerPlan = {
+    name,
+    className: cls === 'Model' ? 'Functional' : cls,
+    weights: [],
+    children,
+    trainable,
+  };
   if (sequential) {
     if (layers.length === 0) fail({ ...at, field: 'layers' }, 'an empty Sequential');
     giveSequentialAnInput(layers, cfg['build_input_shape'], at);

@@ -108,7 +108,7 @@ function locateKeras3(
   const used = new Map<string, number>();
   const expectedGroups = new Set<string>();
   for (const child of plan.children ?? []) {
-    const base = kerasSnakeCase(child.className === 'Model' ? 'Functional' : child.className);
+    const base = kerasSnakeCase(child.className);
     const n = used.get(base);
     used.set(base, n === undefined ? 0 : n + 1);
     const group = n === undefined ? base : `${base}_${n + 1}`;
