@@ -9,13 +9,15 @@ import { Hdf5Reader } from '../../src/engine/convert/read-hdf5';
 
 // References: HDF5 files Keras 3.15.1 wrote (test/fixtures/make_keras_fixtures.py): the group
 // names and attributes it chose, and one model's variables stored by it in both its layouts.
+// Fixture JSON is edited freely here; its shape is Keras's and the code under test checks it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
 const FIXTURES = nodePath.resolve(__dirname, '../../../test/fixtures/keras');
 const open = async (name: string): Promise<Hdf5Reader> =>
   Hdf5Reader.open(new Uint8Array(readFileSync(nodePath.join(FIXTURES, name))), name);
 
-type Entry = Record<string, any>;
-function classByName(model: Entry, out = new Map<string, Entry>()): Map<string, Entry> {
-  for (const layer of model.config.layers as Entry[]) {
+function classByName(model: Json, out = new Map<string, Json>()): Map<string, Json> {
+  for (const layer of model.config.layers as Json[]) {
     out.set(layer.config.name ?? layer.name, layer);
     if (Array.isArray(layer.config.layers)) classByName(layer, out);
   }
@@ -64,7 +66,7 @@ test("the tables' variable order is Keras's own (legacy h5 weight_names order)",
         const stored = (h5.stringListAttr(`model_weights/${name}`, 'weight_names') ?? []).map((w) =>
           w.split('/').pop(),
         );
-        const layer = layers.get(name) as Entry;
+        const layer = layers.get(name) as Json;
         assert.deepEqual(
           LAYER_SPECS[layer.class_name].weights(layer.config),
           stored,

@@ -10,13 +10,15 @@ import { ModelFormatError } from '../../src/engine/convert/model-errors';
 // References: topologies Keras 3.15.1 wrote with to_json() (test/fixtures/keras/*.json), and the
 // Keras 2 style rewrite of residual.json that Keras 3.15.1's legacy loader reloaded to the same
 // predictions (see residual.probe.json's notes).
+// Fixture JSON is edited freely here; its shape is Keras's and the code under test checks it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
 const FIXTURES = nodePath.resolve(__dirname, '../../../test/fixtures/keras');
-const json = (name: string): Record<string, any> =>
+const json = (name: string): Json =>
   JSON.parse(readFileSync(nodePath.join(FIXTURES, name), 'utf8'));
 
-type Entry = Record<string, any>;
-function* layerEntries(model: Entry): Generator<Entry> {
-  for (const layer of model.config.layers as Entry[]) {
+function* layerEntries(model: Json): Generator<Json> {
+  for (const layer of model.config.layers as Json[]) {
     if (Array.isArray(layer.config?.layers)) yield* layerEntries(layer);
     else yield layer;
   }
@@ -31,15 +33,15 @@ test('Keras 3 and Keras 2 style of one functional model translate to the same tf
 
 test("Keras 3 call nodes become tfjs's [[name, node, tensor, kwargs]] (Add takes two)", () => {
   const { topology } = translateTopology(json('residual.json'), 'residual.json');
-  const layers = (topology.config as Entry).layers as Entry[];
-  const add = layers.find((l) => l.name === 'add') as Entry;
+  const layers = (topology.config as Json).layers as Json[];
+  const add = layers.find((l) => l.name === 'add') as Json;
   assert.deepEqual(add.inbound_nodes, [
     [
       ['branch_bn', 0, 0, {}],
       ['shortcut_bn', 0, 0, {}],
     ],
   ]);
-  assert.deepEqual((topology.config as Entry).input_layers, [['image', 0, 0]]);
+  assert.deepEqual((topology.config as Json).input_layers, [['image', 0, 0]]);
   assert.equal(topology.class_name, 'Model');
   // No Keras 3 wrapper keys survive anywhere.
   assert.doesNotMatch(JSON.stringify(topology), /"(module|registered_name|build_config)"/);
@@ -47,8 +49,8 @@ test("Keras 3 call nodes become tfjs's [[name, node, tensor, kwargs]] (Add takes
 
 test("calls of a nested model move to node 1: tfjs counts the model's internal node 0", () => {
   const { topology, plan } = translateTopology(json('nested.json'), 'nested.json');
-  const layers = (topology.config as Entry).layers as Entry[];
-  const concat = layers.find((l) => l.name === 'concat') as Entry;
+  const layers = (topology.config as Json).layers as Json[];
+  const concat = layers.find((l) => l.name === 'concat') as Json;
   assert.deepEqual(concat.inbound_nodes, [
     [
       ['entry_conv', 0, 0, {}],
@@ -98,13 +100,13 @@ test('a Sequential without an InputLayer takes its input shape from build_input_
   const cnn = json('cnn.json');
   cnn.config.layers.shift(); // Keras 3 writes this form for Sequential([...]) built by calling it
   const { topology } = translateTopology(cnn, 'cnn.json');
-  const first = ((topology.config as Entry).layers as Entry[])[0];
+  const first = ((topology.config as Json).layers as Json[])[0];
   assert.equal(first.name, 'conv1');
   assert.deepEqual(first.config.batch_input_shape, [null, 8, 8, 1]);
 });
 
 test('semantics tfjs cannot keep are refused: mixed precision, groups, channels_first, renorm', () => {
-  const cases: [string, (bn: Entry, conv: Entry) => void, string, string][] = [
+  const cases: [string, (bn: Json, conv: Json) => void, string, string][] = [
     ['dtype', (bn) => (bn.config.dtype.config.name = 'mixed_float16'), 'bn1', 'dtype'],
     ['groups', (_bn, conv) => (conv.config.groups = 2), 'conv1', 'groups'],
     [
@@ -140,7 +142,7 @@ test('L2 regularizers are carried as tfjs L1L2, not dropped', () => {
     registered_name: null,
   };
   const { topology } = translateTopology(mlp, 'mlp.json');
-  const hidden = ((topology.config as Entry).layers as Entry[]).find((l) => l.name === 'hidden');
+  const hidden = ((topology.config as Json).layers as Json[]).find((l) => l.name === 'hidden');
   assert.deepEqual(hidden?.config.kernel_regularizer, {
     class_name: 'L1L2',
     config: { l1: 0, l2: 0.01 },
