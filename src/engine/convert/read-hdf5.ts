@@ -1,63 +1,6 @@
 import type * as H5Types from 'h5wasm';
-import { existsSync } from 'node:fs';
-import * as nodePath from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { fail, ModelWhere } from './model-errors';
-
-type H5Module = typeof H5Types;
-
-// h5wasm ships ESM only, and this project compiles to CommonJS, where TypeScript would turn
-// `import()` into `require()` (refused by the package's exports map). A Function-built import
-// keeps Node's real dynamic import.
-const dynamicImport = new Function('specifier', 'return import(specifier)') as (
-  specifier: string,
-) => Promise<H5Module>;
-
-let h5Promise: Promise<H5Module> | undefined;
-let instances = 0;
-
-/**
- * The shared h5wasm instance. After a wasm abort (h5wasm aborts on some corrupt files) the
- * instance's state is suspect, so the next open gets a fresh one: the module imported again
- * under a new URL, which runs its factory again (about 6 MB each; only after an abort).
- */
-async function h5wasm(): Promise<H5Module> {
-  h5Promise ??= (async () => {
-    const original = console.error;
-    // Emscripten binds its stderr to console.error while the module starts; hand it a filter so
-    // HDF5's diagnostic dumps for corrupt files (reported as ModelFormatErrors) stay off stderr.
-    console.error = quietHdf5Diagnostics(original);
-    try {
-      const h5 = await dynamicImport(instances++ === 0 ? 'h5wasm/node' : freshInstanceUrl());
-      await h5.ready;
-      return h5;
-    } finally {
-      console.error = original;
-    }
-  })();
-  return h5Promise;
-}
-
-const HDF5_DIAGNOSTIC = /^(HDF5-DIAG|\s+#\d{3}:|\s+(major|minor):|Aborted\()/;
-
-function quietHdf5Diagnostics(forward: typeof console.error): typeof console.error {
-  return (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && HDF5_DIAGNOSTIC.test(args[0])) return;
-    forward(...args);
-  };
-}
-
-function freshInstanceUrl(): string {
-  for (const dir of require.resolve.paths('h5wasm') ?? []) {
-    const file = nodePath.join(dir, 'h5wasm', 'dist', 'node', 'hdf5_hl.js');
-    if (existsSync(file)) return `${pathToFileURL(file).href}?instance=${instances}`;
-  }
-  return 'h5wasm/node';
-}
-
-function noteFailure(e: unknown): void {
-  if (e instanceof Error && e.message.startsWith('Aborted(')) h5Promise = undefined;
-}
+import { H5Module, h5wasm, noteFailure } from './read-hdf5-wasm';
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 /** H5T_class_t.H5T_FLOAT in the HDF5 C library. */
