@@ -4,6 +4,7 @@ import { CHECK_USAGE, checkAccumulationCommand } from './commands/check-accumula
 import { CONVERT_USAGE, convertCommand } from './commands/convert';
 import { demoCommand } from './commands/demo';
 import { doctorCommand } from './commands/doctor';
+import { MEMORY_USAGE, memoryCommand } from './commands/memory';
 import { TRAIN_USAGE, trainCommand } from './commands/train';
 
 const HELP = `batchless — batch normalization without the batch (Berger & Uc Cetina, arXiv 2212.14729)
@@ -15,6 +16,7 @@ Usage:
   ${CONVERT_USAGE}
   ${TRAIN_USAGE}
   ${CHECK_USAGE}
+  ${MEMORY_USAGE}
   batchless --help
 
 Environment: BATCHLESS_BACKEND=tensorflow|wasm|cpu picks the backend (default: the fastest that works).`;
@@ -47,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
         return await trainCommand(rest, abort.signal);
       case 'check-accumulation':
         return await checkAccumulationCommand(rest);
+      case 'memory':
+        return await memoryCommand(rest);
       default:
         throw new UsageError(`unknown command '${command}'`);
     }

@@ -16,6 +16,15 @@ export interface StepModel {
   fromProbabilities: boolean;
 }
 
+/**
+ * Watches one step from the inside (memory breakdowns): told when the step moves between phases,
+ * and shown every set of gradients (a micro-batch's, and each accumulated sum) as it appears.
+ */
+export interface StepProbe {
+  phase(phase: 'input' | 'forward' | 'backward' | 'accumulate'): void;
+  markGradients(tensors: tf.Tensor[]): void;
+}
+
 export interface BatchGradients {
   /** Gradients of the batch's mean loss, by variable name. Caller disposes. */
   grads: tf.NamedTensorMap;
@@ -32,33 +41,37 @@ export interface BatchGradients {
  * One backward pass per micro-batch yields both gradient streams: the loss is task + Σ NLL, and the
  * layer's stop-gradients keep the task loss off μ/σ and the NLL off the activations.
  */
-export function batchGradients(step: StepModel, batch: Batch, microBatchSize: number): BatchGradients {
+export function batchGradients(step: StepModel, batch: Batch, microBatchSize: number, probe?: StepProbe): BatchGradients {
   let grads: tf.NamedTensorMap | undefined;
   let lossParts: tf.Tensor1D | undefined;
   for (let start = 0; start < batch.size; start += microBatchSize) {
     const end = Math.min(start + microBatchSize, batch.size);
     const weight = (end - start) / batch.size;
-    const micro = microBatchGradients(step, batch, start, end, weight);
+    const micro = microBatchGradients(step, batch, start, end, weight, probe);
     if (!grads || !lossParts) {
       grads = micro.grads;
       lossParts = micro.lossParts;
       continue;
     }
-    const accumulated: tf.NamedTensorMap = {};
+    probe?.phase('accumulate');
+    // Variable by variable, so at most one extra gradient tensor is alive on top of the two sets.
     for (const name of Object.keys(grads)) {
-      accumulated[name] = tf.add(grads[name], micro.grads[name]);
+      const sum = tf.add(grads[name], micro.grads[name]);
+      probe?.markGradients([sum]);
+      tf.dispose([grads[name], micro.grads[name]]);
+      grads[name] = sum;
     }
     const parts = tf.add(lossParts, micro.lossParts) as tf.Tensor1D;
-    tf.dispose([grads, lossParts, micro.grads, micro.lossParts]);
-    grads = accumulated;
+    tf.dispose([lossParts, micro.lossParts]);
     lossParts = parts;
   }
   if (!grads || !lossParts) throw new Error('batchGradients: the batch is empty');
   return { grads, lossParts };
 }
 
-function microBatchGradients(step: StepModel, batch: Batch, start: number, end: number, weight: number): BatchGradients {
+function microBatchGradients(step: StepModel, batch: Batch, start: number, end: number, weight: number, probe?: StepProbe): BatchGradients {
   const size = end - start;
+  probe?.phase('input');
   const perExample = step.inputShape.reduce((a, b) => a * b, 1);
   const x = tf.tensor(batch.x.subarray(start * perExample, end * perExample), [size, ...step.inputShape], 'float32');
   const labels = tf.tensor1d(batch.y.subarray(start, end), 'int32');
@@ -66,6 +79,7 @@ function microBatchGradients(step: StepModel, batch: Batch, start: number, end: 
   const kept: tf.Tensor[] = [];
   try {
     const { value, grads } = tf.variableGrads(() => {
+      probe?.phase('forward');
       const nllByLayer = new Map<tf.layers.Layer, tf.Scalar[]>();
       const output = withInputObserver(
         (layer, input) => {
@@ -87,8 +101,11 @@ function microBatchGradients(step: StepModel, batch: Batch, start: number, end: 
       // Scaling the loss by m_i/B makes the gradients arrive pre-weighted: accumulation is one add.
       const parts = tf.mul(tf.stack([task, ...nll]), weight) as tf.Tensor1D;
       lossParts = tf.keep(parts);
-      return tf.sum(parts) as tf.Scalar;
+      const total = tf.sum(parts) as tf.Scalar;
+      probe?.phase('backward');
+      return total;
     }, step.variables);
+    probe?.markGradients(Object.values(grads));
     value.dispose();
     return { grads, lossParts: lossParts! };
   } catch (err) {
