@@ -6,6 +6,7 @@ import { kerasSnakeCase } from '../../src/engine/convert/keras-weights';
 import { LAYER_SPECS } from '../../src/engine/convert/keras-layer-table';
 import { ModelFormatError } from '../../src/engine/convert/model-errors';
 import { Hdf5Reader } from '../../src/engine/convert/read-hdf5';
+import { h5wasm, noteFailure } from '../../src/engine/convert/read-hdf5-wasm';
 
 // References: HDF5 files Keras 3.15.1 wrote (test/fixtures/make_keras_fixtures.py): the group
 // names and attributes it chose, and one model's variables stored by it in both its layouts.
@@ -128,4 +129,19 @@ test('a file that is not HDF5 is refused before h5wasm sees it', async () => {
       );
     },
   );
+});
+
+test('after a wasm abort, the next open gets a fresh h5wasm instance that still reads', async () => {
+  const before = await h5wasm();
+  noteFailure(new Error('Aborted(native code called abort())'));
+  const after = await h5wasm();
+  assert.notEqual(after, before);
+  const h5 = await open('mlp.weights.h5');
+  try {
+    assert.deepEqual(h5.shape('layers/dense/vars/0'), [10, 16]);
+  } finally {
+    h5.close();
+  }
+  noteFailure(new Error('an ordinary error'));
+  assert.equal(await h5wasm(), after);
 });

@@ -8,6 +8,13 @@ export type H5Module = typeof H5Types;
 // h5wasm ships ESM only, and this project compiles to CommonJS, where TypeScript would turn
 // `import()` into `require()` (refused by the package's exports map). A Function-built import
 // keeps Node's real dynamic import.
+//
+// The package's default build, not its `h5wasm/node` one: the node build maps the emscripten
+// file system straight onto the real disk (NODERAWFS), so "in-memory" files land in / and an
+// HDF5 external link in a hostile file could open any file. The default build keeps everything
+// in an in-memory file system and runs under Node as well.
+const H5WASM = 'h5wasm';
+const H5WASM_ENTRY = ['h5wasm', 'dist', 'esm', 'hdf5_hl.js'];
 const dynamicImport = new Function('specifier', 'return import(specifier)') as (
   specifier: string,
 ) => Promise<H5Module>;
@@ -27,7 +34,7 @@ export async function h5wasm(): Promise<H5Module> {
     // HDF5's diagnostic dumps for corrupt files (reported as ModelFormatErrors) stay off stderr.
     console.error = quietHdf5Diagnostics(original);
     try {
-      const h5 = await dynamicImport(instances++ === 0 ? 'h5wasm/node' : freshInstanceUrl());
+      const h5 = await dynamicImport(instances++ === 0 ? H5WASM : freshInstanceUrl());
       await h5.ready;
       return h5;
     } finally {
@@ -48,10 +55,10 @@ function quietHdf5Diagnostics(forward: typeof console.error): typeof console.err
 
 function freshInstanceUrl(): string {
   for (const dir of require.resolve.paths('h5wasm') ?? []) {
-    const file = nodePath.join(dir, 'h5wasm', 'dist', 'node', 'hdf5_hl.js');
+    const file = nodePath.join(dir, ...H5WASM_ENTRY);
     if (existsSync(file)) return `${pathToFileURL(file).href}?instance=${instances}`;
   }
-  return 'h5wasm/node';
+  return H5WASM;
 }
 
 /** Call with anything h5wasm threw: after a wasm abort the next open starts a fresh instance. */
