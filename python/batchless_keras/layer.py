@@ -191,27 +191,35 @@ class BatchlessNormalization(keras.layers.Layer):
         −(sg(mean log σ) + 0.5), which centres it on 0 without changing the gradient. The input
         is a constant here (stop-gradient), so the gradient reaches only `mean` and `std`.
 
-        The input enters only through its per-channel mean m and biased variance v:
+        The input enters only through its per-channel mean and biased variance:
         mean(((a − μ)/σ)²) = mean_c((v_c + (m_c − μ_c)²) / σ_c²). Same value and gradient as the
-        element-wise form, but the part that depends on μ and σ is [C]-sized. Computed in float32.
+        element-wise form, but the part that depends on μ and σ is [C]-sized. Once μ and σ fit
+        the data, m − μ and 1 − v/σ² are small differences of large numbers, so the moments are
+        taken about sg(μ) and in float64 where the backend has it: in float32 the gradient of a
+        batch and the weighted mean of its micro-batch gradients drifted apart by up to 1e-4
+        (relative), in float64 by about 1e-7. The result has the variables' dtype (float32 unless
+        the dtype policy is float64), which is what Keras adds losses in.
         """
         shape = self._broadcast_shape(len(inputs.shape))
-        a = ops.cast(ops.stop_gradient(inputs), "float32")
+        dtype = _statistics_dtype()
         axes = tuple(i for i in range(len(inputs.shape)) if i not in self._stat_axes)
-        m = ops.mean(a, axis=axes, keepdims=True)
-        v = ops.mean(ops.square(ops.subtract(a, m)), axis=axes, keepdims=True)
-        stored = ops.cast(self.std, "float32")
-        mean = ops.reshape(ops.cast(self.mean, "float32"), shape)
+        stored = ops.cast(self.std, dtype)
+        mean = ops.reshape(ops.cast(self.mean, dtype), shape)
+        centred = ops.subtract(ops.cast(ops.stop_gradient(inputs), dtype), ops.stop_gradient(mean))
+        offset = ops.mean(centred, axis=axes, keepdims=True)  # m − μ, as a constant
+        v = ops.mean(ops.square(ops.subtract(centred, offset)), axis=axes, keepdims=True)
+        # Equals m − μ in value; its gradient with respect to μ is −1.
+        difference = ops.add(offset, ops.subtract(ops.stop_gradient(mean), mean))
         inv = ops.reshape(inv_std(stored, self.std_parametrization, self.epsilon), shape)
-        mean_square = ops.mean(
-            ops.multiply(ops.add(v, ops.square(ops.subtract(m, mean))), ops.square(inv))
-        )
+        mean_square = ops.mean(ops.multiply(ops.add(v, ops.square(difference)), ops.square(inv)))
         mean_log_std = ops.mean(log_std(stored, self.std_parametrization, self.epsilon))
         half_mean_square = ops.multiply(mean_square, 0.5)
         if not self.gauge:
-            return ops.add(mean_log_std, half_mean_square)
+            return ops.cast(ops.add(mean_log_std, half_mean_square), self.variable_dtype)
         gauged_log = ops.subtract(mean_log_std, ops.stop_gradient(mean_log_std))
-        return ops.subtract(ops.add(gauged_log, half_mean_square), 0.5)
+        return ops.cast(
+            ops.subtract(ops.add(gauged_log, half_mean_square), 0.5), self.variable_dtype
+        )
 
     def statistics_variables(self) -> list[keras.Variable]:
         """μ and σ: the variables only the NLL trains."""
@@ -285,6 +293,15 @@ class BatchlessNormalization(keras.layers.Layer):
 # The public import path, so a saved config's "module" names the package users import; loading
 # resolves the class by its registered name 'batchless>BatchlessNormalization'.
 BatchlessNormalization.__module__ = "batchless_keras"
+
+
+def _statistics_dtype() -> str:
+    """float64 for the NLL's moments, except on JAX without x64 (where it would be float32)."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return "float64" if jax.config.read("jax_enable_x64") else "float32"
+    return "float64"
 
 
 def _finite(value: Any) -> bool:
