@@ -177,3 +177,28 @@ test('an explicit weightsPath is used instead of the naming convention', async (
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a converter-style model.json (Keras config under model_config) keeps Keras node numbering', async () => {
+  // The tensorflowjs converter copies Keras's own to_json() config into modelTopology.model_config;
+  // nested.json is that config as Keras 3.15.1 wrote it, and its weights come from nested.keras.
+  const probe = probes.find((p) => p.model === 'nested') as Probe;
+  const dir = await fs.mkdtemp(nodePath.join(os.tmpdir(), 'batchless-converter-'));
+  const keras = await loadModel(nodePath.join(FIXTURES, 'nested.keras'));
+  try {
+    const path = await saveTfjs(keras.model, dir);
+    const json = JSON.parse(await fs.readFile(path, 'utf8'));
+    const config = JSON.parse(await fs.readFile(nodePath.join(FIXTURES, 'nested.json'), 'utf8'));
+    json.modelTopology = { keras_version: '3.15.1', backend: 'tensorflow', model_config: config };
+    await fs.writeFile(path, JSON.stringify(json));
+    const loaded = await loadModel(path);
+    try {
+      assert.equal(loaded.kerasVersion, '3.15.1');
+      assertArrayClose(predict(loaded.model, probe), flat(probe.outputs), TOLERANCE, 'nested');
+    } finally {
+      loaded.model.dispose();
+    }
+  } finally {
+    keras.model.dispose();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});

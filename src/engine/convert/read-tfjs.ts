@@ -69,12 +69,17 @@ export async function readTfjsModel(
     specs.push(...groupSpecs);
   }
   const topology = json['modelTopology'];
-  // tfjs's own model.json may wrap the topology as {model_config, training_config}.
+  // The Python converter (tensorflowjs) wraps Keras's config as {model_config, training_config}.
   const modelConfig =
     isRecord(topology) && isRecord(topology['model_config']) ? topology['model_config'] : topology;
+  const version = [topology, modelConfig]
+    .map((t) => (isRecord(t) ? t['keras_version'] : undefined))
+    .find((v): v is string => typeof v === 'string');
   const { model, notes } = await buildTopology(modelConfig, jsonPath, {
     allowRegisteredClasses: true,
-    rawNodeIndices: true,
+    // tfjs numbers nested-model calls counting their internal node; Keras (and so the
+    // converter, which copies Keras's config) does not.
+    rawNodeIndices: version?.startsWith('tfjs-layers') ?? false,
   });
   try {
     checkAgainstModel(model, specs, where);
@@ -88,8 +93,7 @@ export async function readTfjsModel(
     model.dispose();
     throw e;
   }
-  const version = isRecord(modelConfig) ? modelConfig['keras_version'] : undefined;
-  return { model, notes, kerasVersion: typeof version === 'string' ? version : undefined };
+  return { model, notes, kerasVersion: version };
 }
 
 /** Resolves a manifest path, refusing anything that could leave the model's folder. */
