@@ -5,6 +5,7 @@ export type EngineStatus =
   | { kind: 'idle' }
   | { kind: 'probing' }
   | { kind: 'ready'; backend: string; detail: string }
+  | { kind: 'training'; step: number; total: number }
   | { kind: 'unavailable'; reason: string };
 
 export class StatusBar implements vscode.Disposable {
@@ -47,6 +48,11 @@ export class StatusBar implements vscode.Disposable {
       case 'ready':
         this.item.text = `$(circuit-board) Batchless: ${s.backend}`;
         this.item.tooltip = `Batchless engine backend: ${s.backend}. ${s.detail}`;
+        this.item.backgroundColor = undefined;
+        break;
+      case 'training':
+        this.item.text = `$(sync~spin) Batchless: step ${s.step}/${s.total}`;
+        this.item.tooltip = 'Batchless: a training session is running (cancel it from its progress notification).';
         this.item.backgroundColor = undefined;
         break;
       case 'unavailable':

@@ -1,6 +1,13 @@
 import * as vscode from 'vscode';
 import type { Command, CommandFactory, Ctx } from './context';
+import { convertModel } from './convert-model';
+import { exportReport } from './export-report';
+import { inspectStatistics } from './inspect-statistics';
+import { restoreBackup } from './restore-backup';
+import { selectLayer } from './select-layer';
 import { showBackend } from './show-backend';
+import { showMemory } from './show-memory';
+import { trainSession } from './train-session';
 
 /**
  * Every command the extension contributes, by id. Each id must also be listed under
@@ -9,6 +16,13 @@ import { showBackend } from './show-backend';
  */
 export const COMMANDS = {
   'batchless.showBackend': showBackend,
+  'batchless.convertModel': convertModel,
+  'batchless.restoreBackup': restoreBackup,
+  'batchless.trainSession': trainSession,
+  'batchless.inspectStatistics': inspectStatistics,
+  'batchless.showMemory': showMemory,
+  'batchless.exportReport': exportReport,
+  'batchless.selectLayer': selectLayer,
 } as const satisfies Record<`batchless.${string}`, CommandFactory>;
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {

@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Config } from '../config';
+import type { BackendInfo, JobResult } from '../shared/protocol';
+import { EngineClient, JobHandlers, JobRequest } from './engine-client';
+
+/**
+ * The extension's one engine worker, started on first use (activation stays light) and restarted
+ * after a crash. Every job the commands run goes through here.
+ */
+export class EngineSession implements vscode.Disposable {
+  private client?: EngineClient;
+  private readonly backendChanged = new vscode.EventEmitter<BackendInfo>();
+  /** Fires when a (re)started worker reports its backend. */
+  readonly onDidStart = this.backendChanged.event;
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly config: Config,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  async run(job: JobRequest, handlers: JobHandlers = {}): Promise<JobResult> {
+    const client = this.ensureClient();
+    const backend = await client.start();
+    this.backendChanged.fire(backend);
+    return client.run(job, handlers);
+  }
+
+  get busy(): boolean {
+    return this.client?.busy ?? false;
+  }
+
+  dispose(): void {
+    this.client?.dispose();
+    this.backendChanged.dispose();
+  }
+
+  private ensureClient(): EngineClient {
+    this.client ??= new EngineClient({
+      workerPath: workerPath(this.extensionPath),
+      backend: this.config.backend,
+      log: (line) => this.log.info(line),
+    });
+    return this.client;
+  }
+}
+
+/** The bundled worker, else tsc's output in a development checkout. */
+function workerPath(extensionPath: string): string {
+  const bundled = path.join(extensionPath, 'dist', 'worker.js');
+  return fs.existsSync(bundled) ? bundled : path.join(extensionPath, 'out', 'src', 'worker', 'main.js');
+}

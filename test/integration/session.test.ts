@@ -1,0 +1,105 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { BatchlessApi } from '../../src/extension';
+import type { LayerInspection } from '../../src/shared/inspection';
+import type { TrainSummary } from '../../src/shared/train-events';
+import { getExtension } from './extension';
+
+// The real commands in the real extension host, with the real engine worker behind them.
+describe('engine-backed commands', () => {
+  let api: BatchlessApi;
+  let workspace: string;
+
+  before(async () => {
+    api = (await getExtension().activate()) as BatchlessApi;
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'the test host opens a workspace folder');
+    workspace = folder.uri.fsPath;
+  });
+
+  function copyExample(name: string): string {
+    const source = path.join(getExtension().extensionPath, 'examples', 'mnist-bn-mlp');
+    const target = path.join(workspace, name);
+    fs.mkdirSync(target, { recursive: true });
+    for (const file of fs.readdirSync(source)) fs.copyFileSync(path.join(source, file), path.join(target, file));
+    return path.join(target, 'model.json');
+  }
+
+  it('Train Short Session runs in the worker and streams every step to the training view', async () => {
+    const summary = (await vscode.commands.executeCommand('batchless.trainSession', {
+      model: 'builtin:mlp',
+      data: 'mnist',
+      norm: 'batchless',
+      batchSize: 16,
+      microBatchSize: 4,
+      maxSteps: 5,
+      statsEvery: 2,
+    })) as TrainSummary | undefined;
+    assert.ok(summary, 'the command returned no summary (see the Batchless log)');
+    assert.strictEqual(summary.stopped, 'completed');
+    assert.strictEqual(summary.steps, 5);
+    const training = api.panels.state('training');
+    assert.ok(training.view === 'training');
+    assert.deepStrictEqual(training.state.steps.map((s) => s.step), [1, 2, 3, 4, 5]);
+    const memory = api.panels.state('memory');
+    assert.ok(memory.view === 'memory' && memory.state.perStep.length >= 1, 'the first step was measured');
+  });
+
+  it('converts BN calls in a TypeScript source through a WorkspaceEdit, and Undo restores the text', async () => {
+    const file = path.join(workspace, 'model.ts');
+    const original = [
+      "import * as tf from '@tensorflow/tfjs';",
+      '',
+      'export const model = tf.sequential({',
+      '  layers: [',
+      "    tf.layers.dense({ inputShape: [4], units: 8 }),",
+      '    tf.layers.batchNormalization({ momentum: 0.9, axis: -1 }),',
+      '  ],',
+      '});',
+      '',
+    ].join('\n');
+    fs.writeFileSync(file, original);
+    const document = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(document);
+    await vscode.commands.executeCommand('batchless.convertModel', document.uri, { confirm: false });
+    const converted = document.getText();
+    assert.match(converted, /batchlessNormalization\(\{\s*axis: -1 \}\)/);
+    assert.match(converted, /import \{ batchlessNormalization \} from 'batchless';/);
+    assert.doesNotMatch(converted, /momentum/);
+    await vscode.commands.executeCommand('undo');
+    assert.strictEqual(document.getText(), original);
+  });
+
+  it('converts a model.json in place with a parity proof and a backup that Restore puts back', async () => {
+    const modelPath = copyExample('bn-model');
+    const before = fs.readFileSync(modelPath);
+    const summary = (await vscode.commands.executeCommand('batchless.convertModel', vscode.Uri.file(modelPath), { confirm: false })) as {
+      layers: unknown[];
+      parity: { maxRelDiff: number; passed: boolean };
+      backup: string;
+    };
+    assert.strictEqual(summary.layers.length, 2);
+    assert.ok(summary.parity.passed && summary.parity.maxRelDiff < 1e-5, JSON.stringify(summary.parity));
+    assert.ok(fs.existsSync(path.join(summary.backup, 'model.json')));
+    assert.match(fs.readFileSync(modelPath, 'utf8'), /BatchlessNormalization/);
+    await vscode.commands.executeCommand('batchless.restoreBackup', vscode.Uri.file(modelPath));
+    assert.ok(fs.readFileSync(modelPath).equals(before), 'model.json is byte-identical after restore');
+  });
+
+  it('Inspect Layer Statistics compares BN moving statistics with the observed activations', async () => {
+    const modelPath = copyExample('inspect-model');
+    const layers = (await vscode.commands.executeCommand('batchless.inspectStatistics', vscode.Uri.file(modelPath))) as LayerInspection[];
+    assert.deepStrictEqual(layers.map((l) => [l.layer, l.kind, l.mean.length]), [
+      ['bn1', 'batch', 128],
+      ['bn2', 'batch', 64],
+    ]);
+    for (const l of layers) {
+      assert.ok(l.observed && l.observed.std.length === l.mean.length && l.observed.std.every((s) => s >= 0));
+      assert.ok(l.histogram && l.histogram.counts.reduce((a, b) => a + b, 0) === l.histogram.total);
+    }
+    const statistics = api.panels.state('statistics');
+    assert.ok(statistics.view === 'statistics' && statistics.state.status === 'ready' && statistics.state.layers.length === 2);
+  });
+});
