@@ -130,6 +130,13 @@ test('an unsupported config key or value is reported by layer and key', async ()
   await rejectsWith(loadModel(path), { file: path, layer: 'probs', field: 'activation' });
 });
 
+test('an input shape too large for any model here is refused before tfjs allocates layers', async () => {
+  const topology = await fixtureJson('cnn.json');
+  topology.config.layers[0].config.batch_shape = [null, 8192, 8192, 1];
+  const path = await kerasJson('huge-input', topology, 'cnn.weights.h5');
+  await rejectsWith(loadModel(path), { file: path, layer: 'image', field: 'batch_shape' });
+});
+
 test('weights of the wrong shape: the first mismatch by layer and weight, before reading', async () => {
   const topology = await fixtureJson('mlp.json');
   topology.config.layers[1].config.units = 17; // the file's hidden/kernel is [10, 16]

@@ -11,6 +11,7 @@ export type KeyRule = (value: unknown, key: string, where: ModelWhere) => Record
 const MAX_UNITS = 1 << 16;
 const MAX_KERNEL = 1 << 8;
 const MAX_DIM = 1 << 20;
+const MAX_INSTANCE_VALUES = 1 << 24;
 
 function bad(where: ModelWhere, key: string, value: unknown, wanted: string): never {
   return fail({ ...where, field: key }, `unsupported value ${quote(value)}; expected ${wanted}`);
@@ -41,12 +42,17 @@ export function isWindow(rank: number): Check {
     (Array.isArray(v) && v.length === rank && v.every((d) => isInt(d, 1, MAX_KERNEL)));
 }
 
-/** A batch shape: null or a non-negative int per axis, batch axis included. */
+/**
+ * A batch shape: null or a non-negative int per axis, batch axis included, with at most
+ * MAX_INSTANCE_VALUES per instance (a 4096×4096 image): layer sizes tfjs allocates at build
+ * (a Dense after a Flatten) grow with it, before any weight shape can be compared.
+ */
 export const isBatchShape: Check = (v) =>
   Array.isArray(v) &&
   v.length >= 1 &&
   v.length <= 8 &&
-  v.every((d) => d === null || isInt(d, 0, MAX_DIM));
+  v.every((d) => d === null || isInt(d, 0, MAX_DIM)) &&
+  v.slice(1).reduce((n: number, d) => n * (d ?? 1), 1) <= MAX_INSTANCE_VALUES;
 
 /** Copies the value under the same key (or `to`) once `check` accepts it. */
 export function copy(check: Check, wanted: string, to?: string): KeyRule {
