@@ -22,14 +22,44 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'esm-namespace.ts', converted: 6, unsupported: 2, importAdded: "import { batchlessNormalization } from 'batchless';" },
-  { name: 'aliased-layers.ts', converted: 2, unsupported: 1, importAdded: 'import { batchlessNormalization } from "batchless"' },
-  { name: 'commonjs.js', converted: 2, unsupported: 0, importAdded: "const { batchlessNormalization } = require('batchless');" },
+  {
+    name: 'esm-namespace.ts',
+    converted: 6,
+    unsupported: 2,
+    importAdded: "import { batchlessNormalization } from 'batchless';",
+  },
+  {
+    name: 'aliased-layers.ts',
+    converted: 2,
+    unsupported: 1,
+    importAdded: 'import { batchlessNormalization } from "batchless"',
+  },
+  {
+    name: 'commonjs.js',
+    converted: 2,
+    unsupported: 0,
+    importAdded: "const { batchlessNormalization } = require('batchless');",
+  },
   { name: 'partly-converted.mjs', converted: 1, unsupported: 0 },
   { name: 'already-converted.ts', converted: 0, unsupported: 0 },
-  { name: 'keras3_layers.py', converted: 6, unsupported: 3, importAdded: 'from batchless_keras import BatchlessNormalization' },
-  { name: 'tf_keras_alias.py', converted: 6, unsupported: 0, importAdded: 'from batchless_keras import BatchlessNormalization' },
-  { name: 'named_import.py', converted: 1, unsupported: 0, importAdded: 'from batchless_keras import BatchlessNormalization' },
+  {
+    name: 'keras3_layers.py',
+    converted: 6,
+    unsupported: 3,
+    importAdded: 'from batchless_keras import BatchlessNormalization',
+  },
+  {
+    name: 'tf_keras_alias.py',
+    converted: 6,
+    unsupported: 0,
+    importAdded: 'from batchless_keras import BatchlessNormalization',
+  },
+  {
+    name: 'named_import.py',
+    converted: 1,
+    unsupported: 0,
+    importAdded: 'from batchless_keras import BatchlessNormalization',
+  },
   { name: 'partly_converted.py', converted: 1, unsupported: 0 },
   { name: 'already_converted.py', converted: 0, unsupported: 0 },
 ];
@@ -71,7 +101,10 @@ for (const c of CASES) {
     assert.equal(result.importAdded, c.importAdded);
     for (const call of result.converted) {
       assert.ok(output.includes(call.replacement), `${call.replacement} is in the output`);
-      const lineStart = input.split('\n').slice(0, call.line - 1).join('\n').length;
+      const lineStart = input
+        .split('\n')
+        .slice(0, call.line - 1)
+        .join('\n').length;
       const at = call.line === 1 ? call.column - 1 : lineStart + call.column;
       assert.ok(input.startsWith(call.original, at), `line ${call.line}, column ${call.column}`);
       assert.equal(call.notes.length >= call.droppedArguments.length, true);
@@ -116,7 +149,10 @@ test(
       writeFileSync(written[1], output);
       return written;
     });
-    const run = spawnSync('python3', ['-m', 'py_compile', ...files], { encoding: 'utf8', env: { ...process.env, PYTHONPYCACHEPREFIX: join(dir, 'cache') } });
+    const run = spawnSync('python3', ['-m', 'py_compile', ...files], {
+      encoding: 'utf8',
+      env: { ...process.env, PYTHONPYCACHEPREFIX: join(dir, 'cache') },
+    });
     assert.equal(run.status, 0, run.stderr);
   },
 );

@@ -25,26 +25,48 @@ function convert(text: string): { output: string; result: SourceRewriteResult } 
 function tokenTexts(text: string): string[] {
   const { tokens, problems } = tokenizePython(text);
   assert.deepEqual(problems, []);
-  return tokens.filter((t) => t.kind !== 'nl' && t.kind !== 'newline').map((t) => text.slice(t.start, t.end));
+  return tokens
+    .filter((t) => t.kind !== 'nl' && t.kind !== 'newline')
+    .map((t) => text.slice(t.start, t.end));
 }
 
 describe('tokenizer', () => {
   test('string prefixes, triple quotes and escapes are single tokens', () => {
     const text = `a = rb'x\\'' + Rf"{y}" + u'z' + """two\nlines "" ' """ + '''q''' + b"\\\\"`;
     assert.deepEqual(tokenTexts(text), [
-      'a', '=', "rb'x\\''", '+', 'Rf"{y}"', '+', "u'z'", '+', '"""two\nlines "" \' """', '+', "'''q'''", '+', 'b"\\\\"',
+      'a',
+      '=',
+      "rb'x\\''",
+      '+',
+      'Rf"{y}"',
+      '+',
+      "u'z'",
+      '+',
+      '"""two\nlines "" \' """',
+      '+',
+      "'''q'''",
+      '+',
+      'b"\\\\"',
     ]);
   });
 
   test('f-strings: nested quotes (Python 3.12), format specs with literal quotes, doubled braces', () => {
     const text = `s = f"{x["k"]:>{w}} {{not a field}} {y!r:'^9}" + f'{"a" if z else f"{q}"}'`;
-    assert.deepEqual(tokenTexts(text), ['s', '=', `f"{x["k"]:>{w}} {{not a field}} {y!r:'^9}"`, '+', `f'{"a" if z else f"{q}"}'`]);
+    assert.deepEqual(tokenTexts(text), [
+      's',
+      '=',
+      `f"{x["k"]:>{w}} {{not a field}} {y!r:'^9}"`,
+      '+',
+      `f'{"a" if z else f"{q}"}'`,
+    ]);
   });
 
   test('comments, continuation lines and brackets decide where logical lines end', () => {
     const text = 'x = (1,  # one\n     2)\ny = 3 + \\\n    4\n# alone\nz = [\n]\n';
     const { tokens } = tokenizePython(text);
-    const logicalEnds = tokens.filter((t) => t.kind === 'newline').map((t) => text.slice(0, t.start).split('\n').length);
+    const logicalEnds = tokens
+      .filter((t) => t.kind === 'newline')
+      .map((t) => text.slice(0, t.start).split('\n').length);
     assert.deepEqual(logicalEnds, [2, 4, 7]);
     const close = tokens.find((t) => text.slice(t.start, t.end) === ')');
     assert.equal(close?.depth, 0);
@@ -96,26 +118,57 @@ describe('which calls are converted', () => {
       'def BatchNormalization(): pass',
       '',
     ].join('\n');
-    assert.deepEqual(rewriteSource(text, 'm.py'), { language: 'python', edits: [], converted: [], unsupported: [] });
+    assert.deepEqual(rewriteSource(text, 'm.py'), {
+      language: 'python',
+      edits: [],
+      converted: [],
+      unsupported: [],
+    });
   });
 
   test('calls nested in arguments of other calls, and calls whose arguments call BN', () => {
-    const text = 'from keras import layers\nm = wrap(layers.BatchNormalization(name=pick(layers.BatchNormalization(epsilon=2).name)), momentum=3)\n';
+    const text =
+      'from keras import layers\nm = wrap(layers.BatchNormalization(name=pick(layers.BatchNormalization(epsilon=2).name)), momentum=3)\n';
     const { output, result } = convert(text);
     assert.equal(result.converted.length, 2);
-    assert.ok(output.endsWith('m = wrap(BatchlessNormalization(name=pick(BatchlessNormalization().name)), momentum=3)\n'));
+    assert.ok(
+      output.endsWith(
+        'm = wrap(BatchlessNormalization(name=pick(BatchlessNormalization().name)), momentum=3)\n',
+      ),
+    );
   });
 });
 
 describe('arguments', () => {
-  test('kept keywords stay as written; each dropped one gets a note, unusual settings called out', () => {
-    const text = 'from keras import layers\nlayers.BatchNormalization(axis=1, center=True, scale=False, name="n", dtype="float32", trainable=True, momentum=0.9, epsilon=1e-3, beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, renorm=True, renorm_clipping=None, renorm_momentum=0.9, virtual_batch_size=4, adjustment=None, synchronized=True, fused=None)\n';
+  test('a BN call inside a dropped argument goes with it, without a record or a report of its own', () => {
+    const text =
+      'from keras import layers\nx = layers.BatchNormalization(axis=1, momentum=layers.BatchNormalization(epsilon=1).momentum, gamma_constraint=layers.BatchNormalization)\n';
     const { output, result } = convert(text);
-    assert.ok(output.endsWith('BatchlessNormalization(axis=1, center=True, scale=False, name="n", dtype="float32", trainable=True)\n'));
+    assert.ok(output.endsWith('x = BatchlessNormalization(axis=1)\n'));
+    assert.equal(result.converted.length, 1);
+    assert.deepEqual(result.unsupported, []);
+  });
+
+  test('kept keywords stay as written; each dropped one gets a note, unusual settings called out', () => {
+    const text =
+      'from keras import layers\nlayers.BatchNormalization(axis=1, center=True, scale=False, name="n", dtype="float32", trainable=True, momentum=0.9, epsilon=1e-3, beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, renorm=True, renorm_clipping=None, renorm_momentum=0.9, virtual_batch_size=4, adjustment=None, synchronized=True, fused=None)\n';
+    const { output, result } = convert(text);
+    assert.ok(
+      output.endsWith(
+        'BatchlessNormalization(axis=1, center=True, scale=False, name="n", dtype="float32", trainable=True)\n',
+      ),
+    );
     const [call] = result.converted;
     assert.equal(call.droppedArguments.length, 17);
     assert.equal(call.notes.length, 17);
-    for (const name of ['renorm', 'renorm_clipping', 'renorm_momentum', 'virtual_batch_size', 'adjustment', 'synchronized']) {
+    for (const name of [
+      'renorm',
+      'renorm_clipping',
+      'renorm_momentum',
+      'virtual_batch_size',
+      'adjustment',
+      'synchronized',
+    ]) {
       const note = call.notes.find((n) => n.startsWith(`${name} (`));
       assert.match(note ?? '', /unusual setting/, name);
     }
@@ -123,15 +176,23 @@ describe('arguments', () => {
   });
 
   test('trainable=False is kept with a note on what it meant for BN', () => {
-    const { result } = convert('from keras import layers\nlayers.BatchNormalization(trainable=False)\n');
+    const { result } = convert(
+      'from keras import layers\nlayers.BatchNormalization(trainable=False)\n',
+    );
     assert.deepEqual(result.converted[0].droppedArguments, []);
     assert.match(result.converted[0].notes[0], /^trainable \(False\) kept: .*inference mode/);
   });
 
   test("positional arguments are read in Keras's order and passed by name", () => {
-    const { output, result } = convert('from keras import layers\nlayers.BatchNormalization(-1, 0.9, 1e-3, False, True, "zeros")\n');
+    const { output, result } = convert(
+      'from keras import layers\nlayers.BatchNormalization(-1, 0.9, 1e-3, False, True, "zeros")\n',
+    );
     assert.ok(output.endsWith('BatchlessNormalization(axis=-1, center=False, scale=True)\n'));
-    assert.deepEqual(result.converted[0].droppedArguments, ['momentum', 'epsilon', 'beta_initializer']);
+    assert.deepEqual(result.converted[0].droppedArguments, [
+      'momentum',
+      'epsilon',
+      'beta_initializer',
+    ]);
   });
 
   const unsupported: [string, RegExp][] = [
@@ -156,32 +217,50 @@ describe('arguments', () => {
 
 describe('the import', () => {
   test('after a module docstring and __future__ imports when there are no other top-level imports', () => {
-    const text = '"""Doc."""\nfrom __future__ import annotations\n\n\ndef build():\n    from keras import layers\n    return layers.BatchNormalization()\n';
+    const text =
+      '"""Doc."""\nfrom __future__ import annotations\n\n\ndef build():\n    from keras import layers\n    return layers.BatchNormalization()\n';
     const { output } = convert(text);
-    assert.equal(output, '"""Doc."""\nfrom __future__ import annotations\nfrom batchless_keras import BatchlessNormalization\n\n\ndef build():\n    from keras import layers\n    return BatchlessNormalization()\n');
+    assert.equal(
+      output,
+      '"""Doc."""\nfrom __future__ import annotations\nfrom batchless_keras import BatchlessNormalization\n\n\ndef build():\n    from keras import layers\n    return BatchlessNormalization()\n',
+    );
   });
 
   test('after the docstring, or before the first statement, when nothing is imported at the top', () => {
-    const doc = convert('"""Doc."""\ndef f():\n    import keras\n    return keras.layers.BatchNormalization()\n');
-    assert.ok(doc.output.startsWith('"""Doc."""\nfrom batchless_keras import BatchlessNormalization\ndef f():'));
-    const bare = convert('# header\n\ndef f():\n    import keras\n    return keras.layers.BatchNormalization()\n');
-    assert.ok(bare.output.startsWith('# header\n\nfrom batchless_keras import BatchlessNormalization\ndef f():'));
+    const doc = convert(
+      '"""Doc."""\ndef f():\n    import keras\n    return keras.layers.BatchNormalization()\n',
+    );
+    assert.ok(
+      doc.output.startsWith(
+        '"""Doc."""\nfrom batchless_keras import BatchlessNormalization\ndef f():',
+      ),
+    );
+    const bare = convert(
+      '# header\n\ndef f():\n    import keras\n    return keras.layers.BatchNormalization()\n',
+    );
+    assert.ok(
+      bare.output.startsWith(
+        '# header\n\nfrom batchless_keras import BatchlessNormalization\ndef f():',
+      ),
+    );
   });
 
   test('before module-level code that uses it, even if more imports follow that code', () => {
     const text = 'import keras\nbn = keras.layers.BatchNormalization()\nimport os\n';
-    assert.equal(convert(text).output, 'import keras\nfrom batchless_keras import BatchlessNormalization\nbn = BatchlessNormalization()\nimport os\n');
+    assert.equal(
+      convert(text).output,
+      'import keras\nfrom batchless_keras import BatchlessNormalization\nbn = BatchlessNormalization()\nimport os\n',
+    );
   });
 
   test('a last line without a line break, CRLF line breaks and a multi-line import', () => {
     assert.equal(
-      convert('from keras import (\r\n    layers,\r\n)\r\nx = layers.BatchNormalization(\r\n    momentum=1,\r\n    axis=2,\r\n)').output,
+      convert(
+        'from keras import (\r\n    layers,\r\n)\r\nx = layers.BatchNormalization(\r\n    momentum=1,\r\n    axis=2,\r\n)',
+      ).output,
       'from keras import (\r\n    layers,\r\n)\r\nfrom batchless_keras import BatchlessNormalization\r\nx = BatchlessNormalization(\r\n    axis=2,\r\n)',
     );
-    assert.equal(
-      convert('import keras').output,
-      'import keras',
-    );
+    assert.equal(convert('import keras').output, 'import keras');
     assert.equal(
       convert('import keras; x = keras.layers.BatchNormalization()').output,
       'from batchless_keras import BatchlessNormalization\nimport keras; x = BatchlessNormalization()',
@@ -189,7 +268,8 @@ describe('the import', () => {
   });
 
   test('a file with its own BatchlessNormalization is reported, not rewritten', () => {
-    const text = 'from keras import layers\nclass BatchlessNormalization: pass\nx = layers.BatchNormalization()\n';
+    const text =
+      'from keras import layers\nclass BatchlessNormalization: pass\nx = layers.BatchNormalization()\n';
     const result = rewriteSource(text, 'model.py');
     assert.deepEqual(result.edits, []);
     assert.match(result.unsupported[0].reason, /defines its own BatchlessNormalization/);
@@ -199,10 +279,15 @@ describe('the import', () => {
 describe('errors', () => {
   test('a file that does not tokenize: SourceRewriteError with the position', () => {
     assert.throws(
-      () => rewriteSource('from keras import layers\nx = layers.BatchNormalization(name="bn)\n', 'net.py'),
+      () =>
+        rewriteSource(
+          'from keras import layers\nx = layers.BatchNormalization(name="bn)\n',
+          'net.py',
+        ),
       (error: unknown) =>
         error instanceof SourceRewriteError &&
-        error.message === 'net.py:2:36: does not tokenize (unterminated string); fix the syntax before converting',
+        error.message ===
+          'net.py:2:36: does not tokenize (unterminated string); fix the syntax before converting',
     );
   });
 });
@@ -215,7 +300,10 @@ test(
     assert.ok(outputs.length >= 10, `${outputs.length} outputs`);
     const script =
       'import json,sys\nfor i,s in enumerate(json.load(sys.stdin)):\n  compile(s, f"output{i}", "exec")\n';
-    const run = spawnSync('python3', ['-c', script], { input: JSON.stringify(outputs), encoding: 'utf8' });
+    const run = spawnSync('python3', ['-c', script], {
+      input: JSON.stringify(outputs),
+      encoding: 'utf8',
+    });
     assert.equal(run.status, 0, run.stderr);
   },
 );

@@ -12,7 +12,10 @@ import {
 
 const TF = "import * as tf from '@tensorflow/tfjs';\n";
 
-function convert(text: string, fileName = 'model.ts'): { output: string; result: SourceRewriteResult } {
+function convert(
+  text: string,
+  fileName = 'model.ts',
+): { output: string; result: SourceRewriteResult } {
   const result = rewriteSource(text, fileName);
   const output = applyEdits(text, result.edits);
   const diagnostics = ts.transpileModule(output, {
@@ -20,7 +23,11 @@ function convert(text: string, fileName = 'model.ts'): { output: string; result:
     reportDiagnostics: true,
     compilerOptions: { allowJs: true, jsx: ts.JsxEmit.Preserve },
   }).diagnostics;
-  assert.deepEqual(diagnostics?.map((d) => d.messageText), [], `output parses:\n${output}`);
+  assert.deepEqual(
+    diagnostics?.map((d) => d.messageText),
+    [],
+    `output parses:\n${output}`,
+  );
   return { output, result };
 }
 
@@ -75,18 +82,45 @@ describe('arguments', () => {
   test('kept arguments stay as written; dropped ones are named with a note each', () => {
     const text = `${TF}tf.layers.batchNormalization({ axis: 1, center: false, scale: true, name: 'n', trainable: false, inputShape: [3], batchInputShape: [null, 3], batchSize: 2, dtype: 'float32', inputDType: 'float32', momentum: 0.9, epsilon: 1e-3, betaInitializer: 'zeros', gammaInitializer: 'ones', movingMeanInitializer: 'zeros', movingVarianceInitializer: 'ones', betaRegularizer: 'l2', gammaRegularizer: 'l2', betaConstraint: 'nonNeg', gammaConstraint: 'nonNeg', weights: [] });\n`;
     const { output, result } = convert(text);
-    assert.match(output, /batchlessNormalization\(\{ axis: 1, center: false, scale: true, name: 'n', trainable: false, inputShape: \[3\], batchInputShape: \[null, 3\], batchSize: 2, dtype: 'float32', inputDType: 'float32' \}\)/);
+    assert.match(
+      output,
+      /batchlessNormalization\(\{ axis: 1, center: false, scale: true, name: 'n', trainable: false, inputShape: \[3\], batchInputShape: \[null, 3\], batchSize: 2, dtype: 'float32', inputDType: 'float32' \}\)/,
+    );
     const [call] = result.converted;
     assert.deepEqual(call.droppedArguments, [
-      'momentum', 'epsilon', 'betaInitializer', 'gammaInitializer', 'movingMeanInitializer',
-      'movingVarianceInitializer', 'betaRegularizer', 'gammaRegularizer', 'betaConstraint',
-      'gammaConstraint', 'weights',
+      'momentum',
+      'epsilon',
+      'betaInitializer',
+      'gammaInitializer',
+      'movingMeanInitializer',
+      'movingVarianceInitializer',
+      'betaRegularizer',
+      'gammaRegularizer',
+      'betaConstraint',
+      'gammaConstraint',
+      'weights',
     ]);
     assert.equal(call.notes.length, 11);
-    assert.match(call.notes[1], /^epsilon \(1e-3\) dropped: .*folds ε_BN into σ = sqrt\(moving variance \+ ε\)\.$/);
+    assert.match(
+      call.notes[1],
+      /^epsilon \(1e-3\) dropped: .*folds ε_BN into σ = sqrt\(moving variance \+ ε\)\.$/,
+    );
     assert.match(call.notes[0], /^momentum \(0\.9\) dropped: .*no moving averages/);
     assert.match(call.notes[2], /γ = 1, β = 0/);
     assert.match(call.notes[6], /no regularizers or constraints/);
+  });
+
+  test('a BN call inside a kept argument is converted too, and shows in the outer record', () => {
+    const text = `${TF}tf.layers.batchNormalization({ name: tf.layers.batchNormalization({ epsilon: 1 }).name, momentum: tf.layers.batchNormalization().momentum });\n`;
+    const { output, result } = convert(text);
+    assert.ok(
+      output.endsWith('batchlessNormalization({ name: batchlessNormalization({}).name });\n'),
+    );
+    assert.equal(result.converted.length, 2);
+    assert.equal(
+      result.converted[0].replacement,
+      'batchlessNormalization({ name: batchlessNormalization({}).name })',
+    );
   });
 
   test('quoted and shorthand keys are read like plain ones', () => {
@@ -100,7 +134,10 @@ describe('arguments', () => {
     ['bnArgs', /not an object literal \(bnArgs\)/],
     ['{ ...common, axis: 1 }', /the argument \.\.\.common cannot be checked/],
     ["{ ['ax' + 'is']: 1 }", /cannot be checked/],
-    ['{ axis: 1, renorm: true }', /argument 'renorm' of tf\.layers\.batchNormalization has no known batchless counterpart/],
+    [
+      '{ axis: 1, renorm: true }',
+      /argument 'renorm' of tf\.layers\.batchNormalization has no known batchless counterpart/,
+    ],
     ['{ initialStd: 2 }', /'initialStd'/],
     ['{ axis: 1 }, extra', /takes one argument object; this call passes 2/],
     ['{ get axis() { return 1; } }', /cannot be checked/],
@@ -112,7 +149,10 @@ describe('arguments', () => {
       assert.deepEqual(result.edits, []);
       assert.equal(result.unsupported.length, 1);
       assert.match(result.unsupported[0].reason, reason);
-      assert.deepEqual({ line: result.unsupported[0].line, column: result.unsupported[0].column }, { line: 3, column: 1 });
+      assert.deepEqual(
+        { line: result.unsupported[0].line, column: result.unsupported[0].column },
+        { line: 3, column: 1 },
+      );
       assert.equal(result.unsupported[0].text, `tf.layers.batchNormalization(${args})`);
     });
   }
@@ -133,14 +173,30 @@ describe('layout', () => {
     ['start of one line', '{ momentum: 2, axis: 1 }', '{ axis: 1 }'],
     ['everything', '{ momentum: 2, epsilon: 3 }', '{}'],
     ['everything but a comment', '{ /* why */ momentum: 2 }', '{ /* why */ }'],
-    ['own lines', '{\n  axis: 1,\n  momentum: 2,\n  center: true,\n}', '{\n  axis: 1,\n  center: true,\n}'],
+    [
+      'own lines',
+      '{\n  axis: 1,\n  momentum: 2,\n  center: true,\n}',
+      '{\n  axis: 1,\n  center: true,\n}',
+    ],
     ['own last line, no trailing comma', '{\n  axis: 1,\n  momentum: 2\n}', '{\n  axis: 1\n}'],
     ['closing brace on the last line', '{\n  axis: 1,\n  momentum: 2 }', '{\n  axis: 1 }'],
-    ['comment after the last kept element', '{\n  axis: 1, // a\n  momentum: 2 }', '{\n  axis: 1 // a\n }'],
+    [
+      'comment after the last kept element',
+      '{\n  axis: 1, // a\n  momentum: 2 }',
+      '{\n  axis: 1 // a\n }',
+    ],
     ['two dropped on one line', '{\n  momentum: 2, epsilon: 3,\n  axis: 1,\n}', '{\n  axis: 1,\n}'],
     ['dropped first on the brace line', '{ momentum: 2,\n  axis: 1 }', '{ axis: 1 }'],
-    ['trailing comment goes with its line', '{\n  momentum: 2, // slow\n  axis: 1,\n}', '{\n  axis: 1,\n}'],
-    ['comment on its own line stays', '{\n  // tuned\n  momentum: 2,\n  axis: 1,\n}', '{\n  // tuned\n  axis: 1,\n}'],
+    [
+      'trailing comment goes with its line',
+      '{\n  momentum: 2, // slow\n  axis: 1,\n}',
+      '{\n  axis: 1,\n}',
+    ],
+    [
+      'comment on its own line stays',
+      '{\n  // tuned\n  momentum: 2,\n  axis: 1,\n}',
+      '{\n  // tuned\n  axis: 1,\n}',
+    ],
   ];
   for (const [what, before, after] of cases) {
     test(what, () => {
@@ -150,7 +206,10 @@ describe('layout', () => {
   }
 
   test('CRLF files keep CRLF, including the added import', () => {
-    const text = `${TF}tf.layers.batchNormalization({\n  axis: 1,\n  momentum: 2,\n});\n`.replace(/\n/g, '\r\n');
+    const text = `${TF}tf.layers.batchNormalization({\n  axis: 1,\n  momentum: 2,\n});\n`.replace(
+      /\n/g,
+      '\r\n',
+    );
     const { output } = convert(text);
     assert.equal(
       output,
@@ -162,18 +221,35 @@ describe('layout', () => {
 describe('the import', () => {
   test('ES modules get an import after the last import, CommonJS a require after the last require', () => {
     const esm = convert(`${TF}import { x } from './x';\ntf.layers.batchNormalization(); x();\n`);
-    assert.match(esm.output, /^import \{ x \} from '\.\/x';\nimport \{ batchlessNormalization \} from 'batchless';$/m);
-    const cjs = convert("const tf = require('@tensorflow/tfjs');\nconst fs = require('fs');\n\ntf.layers.batchNormalization(fs);\n", 'train.js');
+    assert.match(
+      esm.output,
+      /^import \{ x \} from '\.\/x';\nimport \{ batchlessNormalization \} from 'batchless';$/m,
+    );
+    const cjs = convert(
+      "const tf = require('@tensorflow/tfjs');\nconst fs = require('fs');\n\ntf.layers.batchNormalization(fs);\n",
+      'train.js',
+    );
     assert.equal(cjs.result.unsupported.length, 1);
-    const cjs2 = convert("const tf = require('@tensorflow/tfjs')\nconst fs = require(\"fs\")\ntf.layers.batchNormalization()\n", 'train.cjs');
-    assert.equal(cjs2.output, "const tf = require('@tensorflow/tfjs')\nconst fs = require(\"fs\")\nconst { batchlessNormalization } = require(\"batchless\")\nbatchlessNormalization()\n");
+    const cjs2 = convert(
+      'const tf = require(\'@tensorflow/tfjs\')\nconst fs = require("fs")\ntf.layers.batchNormalization()\n',
+      'train.cjs',
+    );
+    assert.equal(
+      cjs2.output,
+      'const tf = require(\'@tensorflow/tfjs\')\nconst fs = require("fs")\nconst { batchlessNormalization } = require("batchless")\nbatchlessNormalization()\n',
+    );
   });
 
   test('a require inside a function puts the import after the directives at the top', () => {
-    const text = "#!/usr/bin/env node\n'use strict';\nfunction build() {\n  const tf = require('@tensorflow/tfjs');\n  return tf.layers.batchNormalization();\n}\nmodule.exports = build;\n";
+    const text =
+      "#!/usr/bin/env node\n'use strict';\nfunction build() {\n  const tf = require('@tensorflow/tfjs');\n  return tf.layers.batchNormalization();\n}\nmodule.exports = build;\n";
     const { output, result } = convert(text, 'build.js');
     assert.equal(result.importAdded, "const { batchlessNormalization } = require('batchless');");
-    assert.ok(output.startsWith("#!/usr/bin/env node\n'use strict';\nconst { batchlessNormalization } = require('batchless');\nfunction build() {"));
+    assert.ok(
+      output.startsWith(
+        "#!/usr/bin/env node\n'use strict';\nconst { batchlessNormalization } = require('batchless');\nfunction build() {",
+      ),
+    );
   });
 
   test('an existing namespace import of the package is used instead of a new import', () => {
@@ -199,14 +275,18 @@ describe('errors', () => {
       (error: unknown) =>
         error instanceof SourceRewriteError &&
         error.line === 2 &&
-        /^src\/model\.ts:2:\d+: does not parse \(.+\); fix the syntax before converting$/.test(error.message),
+        /^src\/model\.ts:2:\d+: does not parse \(.+\); fix the syntax before converting$/.test(
+          error.message,
+        ),
     );
   });
 
   test('unknown extensions are refused; the language option overrides the extension', () => {
     assert.throws(() => rewriteSource(TF, 'notes.txt'), SourceRewriteError);
     assert.throws(() => rewriteSource(TF, 'Untitled-1'), /no extension/);
-    const result = rewriteSource(`${TF}tf.layers.batchNormalization();\n`, 'Untitled-1', { language: 'typescript' });
+    const result = rewriteSource(`${TF}tf.layers.batchNormalization();\n`, 'Untitled-1', {
+      language: 'typescript',
+    });
     assert.equal(result.converted.length, 1);
   });
 });

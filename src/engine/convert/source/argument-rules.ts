@@ -118,6 +118,8 @@ const SHAPE_ARGUMENTS = new Set(['input_shape', 'batch_input_shape', 'batch_size
 
 /** Why a call with an argument outside the tables is left alone. */
 export function unknownArgumentReason(name: string, layer: string): string {
-  const hint = SHAPE_ARGUMENTS.has(name) ? '; declare the input shape with keras.Input instead' : '';
+  const hint = SHAPE_ARGUMENTS.has(name)
+    ? '; declare the input shape with keras.Input instead'
+    : '';
   return `argument '${name}' of ${layer} has no known batchless counterpart${hint}; the call is left unchanged`;
 }

@@ -46,21 +46,27 @@ export function dropListElements(
     if (comma !== undefined) edits.push({ start: comma - 1, end: comma, newText: '' });
   }
   const groups = droppedGroups(text, elements, dropped);
-  groups.forEach((group, g) => {
+  // Last group first: whether a group may pull the next line up depends on what the next does.
+  let following: SourceEdit | undefined;
+  for (let g = groups.length - 1; g >= 0; g--) {
+    const group = groups[g];
     const first = elements[group[0]];
     const last = elements[group[group.length - 1]];
     const inFinalRun = group[0] > lastKept;
     const firstOfFinalRun = inFinalRun && (g === 0 || groups[g - 1][0] <= lastKept);
-    edits.push(
-      groupRemoval(text, list, {
-        start: first.start,
-        end: last.commaEnd ?? last.end,
-        inFinalRun,
-        nextStart: elements[group[group.length - 1] + 1]?.start,
-        joinBackTo: firstOfFinalRun && lastKept >= 0 ? elements[lastKept].commaEnd : undefined,
-      }),
-    );
-  });
+    const nextIndex = group[group.length - 1] + 1;
+    const nextStart = elements[nextIndex]?.start;
+    const nextStays =
+      nextStart !== undefined && (!dropped[nextIndex] || (following?.start ?? -1) >= nextStart);
+    following = groupRemoval(text, list, {
+      start: first.start,
+      end: last.commaEnd ?? last.end,
+      inFinalRun,
+      nextStart: nextStays ? nextStart : undefined,
+      joinBackTo: firstOfFinalRun && lastKept >= 0 ? elements[lastKept].commaEnd : undefined,
+    });
+    edits.push(following);
+  }
   return edits;
 }
 
@@ -69,7 +75,11 @@ export function dropListElements(
  * own leaves no blank line; a line break between two dropped elements separates them, so
  * comments on lines of their own in between survive.
  */
-function droppedGroups(text: string, elements: readonly ListElement[], dropped: readonly boolean[]): number[][] {
+function droppedGroups(
+  text: string,
+  elements: readonly ListElement[],
+  dropped: readonly boolean[],
+): number[][] {
   const groups: number[][] = [];
   elements.forEach((element, i) => {
     if (!dropped[i]) return;
@@ -87,7 +97,7 @@ interface GroupSpan {
   /** After the group's last element, or after its comma when it has one. */
   end: number;
   inFinalRun: boolean;
-  /** Where the element after the group starts, if there is one. */
+  /** Where the element after the group starts, if removing that one leaves its start in place. */
   nextStart?: number;
   /** After the last kept element's comma: a line break back to there may be removed. */
   joinBackTo?: number;
@@ -104,8 +114,9 @@ function groupRemoval(text: string, list: ListContext, span: GroupSpan): SourceE
   }
   // `f(dropped,\n  kept)` becomes `f(kept)`, not a bracket alone at the end of its line.
   const opensList = text.slice(list.innerStart, start).trim() === '';
-  if (lineBreak > 0 && opensList && skipSpaces(text, afterComments + lineBreak) === span.nextStart) {
-    return { start, end: span.nextStart, newText: '' };
+  const next = span.nextStart;
+  if (lineBreak > 0 && opensList && skipSpaces(text, afterComments + lineBreak) === next) {
+    return { start, end: next, newText: '' };
   }
   // `f(kept,\n  dropped)` becomes `f(kept)`; only across blank space, never out of a comment.
   if (span.inFinalRun && aloneOnLine && lineBreak === 0 && span.joinBackTo !== undefined) {

@@ -44,7 +44,11 @@ export function importPlan(
   const anchor = before.at(-1)?.line ?? docstring(lines);
   if (anchor) {
     const newText = anchor.hasLineBreak ? BATCHLESS_IMPORT + newline : newline + BATCHLESS_IMPORT;
-    return { callee: CLASS_NAME, importText: BATCHLESS_IMPORT, importEdit: { start: anchor.end, end: anchor.end, newText } };
+    return {
+      callee: CLASS_NAME,
+      importText: BATCHLESS_IMPORT,
+      importEdit: { start: anchor.end, end: anchor.end, newText },
+    };
   }
   const start = lines[0]?.tokens[0].start ?? 0;
   return {
@@ -70,12 +74,15 @@ function nameClash(
   const other = imports
     .flatMap((entry) => entry.bindings)
     .find((b) => b.local === CLASS_NAME && b.path !== `${MODULE}.${CLASS_NAME}`);
-  if (other) return `the file imports another ${CLASS_NAME} (${other.path}), so the converted call would not reach batchless_keras's`;
+  if (other)
+    return `the file imports another ${CLASS_NAME} (${other.path}), so the converted call would not reach batchless_keras's`;
   const word = (t: PyToken | undefined) => (t ? text.slice(t.start, t.end) : '');
   const defined = tokens.some(
-    (t, i) => word(t) === CLASS_NAME && (word(tokens[i - 1]) === 'def' || word(tokens[i - 1]) === 'class'),
+    (t, i) =>
+      word(t) === CLASS_NAME && (word(tokens[i - 1]) === 'def' || word(tokens[i - 1]) === 'class'),
   );
   const assigned = lines.some((l) => word(l.tokens[0]) === CLASS_NAME && word(l.tokens[1]) === '=');
-  if (defined || assigned) return `the file defines its own ${CLASS_NAME}, so the converted call would not reach batchless_keras's`;
+  if (defined || assigned)
+    return `the file defines its own ${CLASS_NAME}, so the converted call would not reach batchless_keras's`;
   return undefined;
 }

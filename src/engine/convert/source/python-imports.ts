@@ -19,7 +19,12 @@ export function logicalLines(text: string, tokens: readonly PyToken[]): PyLine[]
       if (current.length > 0) {
         const first = current[0].start;
         const topLevel = first === 0 || /[\r\n\uFEFF]/.test(text[first - 1]);
-        lines.push({ tokens: current, topLevel, end: token.end, hasLineBreak: token.end > token.start });
+        lines.push({
+          tokens: current,
+          topLevel,
+          end: token.end,
+          hasLineBreak: token.end > token.start,
+        });
       }
       current = [];
     } else if (token.kind !== 'comment' && token.kind !== 'nl') {

@@ -1,5 +1,12 @@
-import { ArgumentRule, KERAS_ARGUMENTS, KERAS_POSITIONAL, dropNote, unknownArgumentReason } from './argument-rules';
-import { LineIndex, applyEditsWithin, snippet, sortEdits } from './edits';
+import {
+  ArgumentRule,
+  KERAS_ARGUMENTS,
+  KERAS_POSITIONAL,
+  dropNote,
+  unknownArgumentReason,
+} from './argument-rules';
+import { CallConversion, CallReport, assembleResult } from './assemble';
+import { LineIndex, snippet } from './edits';
 import { dropListElements } from './list-removal';
 import { PyCall, PyReference, findReferences } from './python-calls';
 import { PyScope, logicalLines, readImports } from './python-imports';
@@ -47,49 +54,40 @@ export function rewritePython(text: string, fileName: string): SourceRewriteResu
       index.at(first.offset),
     );
   }
-  const result: SourceRewriteResult = { language: 'python', edits: [], converted: [], unsupported: [] };
-  if (parsed.batch.length === 0) return result;
+  if (parsed.batch.length === 0)
+    return { language: 'python', edits: [], converted: [], unsupported: [] };
   const firstCall = parsed.batch.find((r) => r.call)?.start ?? text.length;
   const plan = importPlan(text, parsed.tokens, parsed.lines, parsed.imports, firstCall);
-  const report = (start: number, end: number, reason: string) =>
-    result.unsupported.push({ ...index.at(start), text: snippet(text.slice(start, end)), reason });
-
+  const conversions: CallConversion[] = [];
+  const reports: CallReport[] = [];
   for (const reference of parsed.batch) {
     const call = reference.call;
     if (!call) {
-      report(reference.start, reference.end, 'BatchNormalization is used here without being called; convert this use by hand');
+      reports.push({
+        ...reference,
+        reason: 'BatchNormalization is used here without being called; convert this use by hand',
+      });
       continue;
     }
-    const end = call.close.end;
-    if (plan.clash) {
-      report(reference.start, end, plan.clash);
-      continue;
-    }
-    const conversion = convertCall(text, reference, call, plan.callee);
-    if ('reason' in conversion) {
-      report(reference.start, end, conversion.reason);
-      continue;
-    }
-    result.edits.push(...conversion.edits);
-    result.converted.push({
-      ...index.at(reference.start),
-      original: text.slice(reference.start, end),
-      replacement: applyEditsWithin(text, conversion.edits, reference.start, end),
-      droppedArguments: conversion.dropped,
-      notes: conversion.notes,
-    });
+    const span = { start: reference.start, end: call.close.end };
+    const conversion = plan.clash
+      ? { reason: plan.clash }
+      : convertCall(text, reference, call, plan.callee);
+    if ('reason' in conversion) reports.push({ ...span, reason: conversion.reason });
+    else conversions.push({ ...span, ...conversion });
   }
-  if (result.converted.length > 0 && plan.importEdit) {
-    result.edits.push(plan.importEdit);
-    result.importAdded = plan.importText;
-  }
-  result.edits = sortEdits(result.edits);
-  return result;
+  const addImport = plan.importEdit && { edit: plan.importEdit, text: plan.importText ?? '' };
+  return assembleResult(text, 'python', conversions, reports, addImport);
 }
 
-type CallConversion = { edits: SourceEdit[]; dropped: string[]; notes: string[] } | { reason: string };
+type Conversion = { edits: SourceEdit[]; dropped: string[]; notes: string[] } | { reason: string };
 
-function convertCall(text: string, reference: PyReference, call: PyCall, callee: string): CallConversion {
+function convertCall(
+  text: string,
+  reference: PyReference,
+  call: PyCall,
+  callee: string,
+): Conversion {
   const edits: SourceEdit[] = [{ start: reference.start, end: reference.end, newText: callee }];
   const reasons: string[] = [];
   const drops: boolean[] = [];
@@ -105,7 +103,9 @@ function convertCall(text: string, reference: PyReference, call: PyCall, callee:
     if (argument.kind === 'positional') {
       name = KERAS_POSITIONAL[position];
       if (name === undefined) {
-        reasons.push(`positional argument ${position + 1} (${snippet(value)}) means different things in Keras 2 and 3`);
+        reasons.push(
+          `positional argument ${position + 1} (${snippet(value)}) means different things in Keras 2 and 3`,
+        );
         return;
       }
     }
@@ -124,7 +124,9 @@ function convertCall(text: string, reference: PyReference, call: PyCall, callee:
     if (note) notes.push(`${name} (${snippet(value)}) kept: ${note}.`);
     if (argument.kind === 'positional') {
       edits.push({ start: argument.start, end: argument.start, newText: `${name}=` });
-      notes.push(`${name} (${snippet(value)}) is passed by name, so it does not depend on BatchlessNormalization's argument order.`);
+      notes.push(
+        `${name} (${snippet(value)}) is passed by name, so it does not depend on BatchlessNormalization's argument order.`,
+      );
     }
   });
   if (reasons.length > 0) return { reason: reasons.join('; ') };
@@ -151,7 +153,9 @@ export function pythonSites(text: string): NormalizationSite[] {
   const site = (kind: 'batch' | 'batchless', reference: PyReference): NormalizationSite[] => {
     if (!reference.call) return [];
     const range = { start: reference.start, end: reference.call.close.end };
-    return [{ kind, ...index.at(range.start), range, callee: text.slice(reference.start, reference.end) }];
+    return [
+      { kind, ...index.at(range.start), range, callee: text.slice(reference.start, reference.end) },
+    ];
   };
   return [
     ...parsed.batch.flatMap((r) => site('batch', r)),

@@ -87,16 +87,19 @@ export function tokenizePython(text: string): PyTokens {
         open.push({ char: op, offset: pos });
       } else if (CLOSERS[op]) {
         const opener = open.pop();
-        if (opener?.char !== CLOSERS[op]) problems.push({ offset: pos, message: `unmatched '${op}'` });
+        if (opener?.char !== CLOSERS[op])
+          problems.push({ offset: pos, message: `unmatched '${op}'` });
         push('op', pos, pos + 1);
       } else {
-        if (!matchAt(OPERATOR, text, pos)) problems.push({ offset: pos, message: `unexpected character '${ch}'` });
+        if (!matchAt(OPERATOR, text, pos))
+          problems.push({ offset: pos, message: `unexpected character '${ch}'` });
         push('op', pos, pos + op.length);
       }
       pos += op.length;
     }
   }
-  for (const opener of open) problems.push({ offset: opener.offset, message: `'${opener.char}' is never closed` });
+  for (const opener of open)
+    problems.push({ offset: opener.offset, message: `'${opener.char}' is never closed` });
   const last = tokens[tokens.length - 1];
   if (last && !isLineEnd(last, tokens)) push('newline', text.length, text.length, 0);
   return { tokens, problems };

@@ -93,7 +93,8 @@ export function collectBindings(sourceFile: ts.SourceFile): ScriptBindings {
         bindRequire(parent, module, bindModule, bindMember);
       }
     }
-    if (ts.isExportDeclaration(node) || ts.isExportAssignment(node)) bindings.usesImportSyntax = true;
+    if (ts.isExportDeclaration(node) || ts.isExportAssignment(node))
+      bindings.usesImportSyntax = true;
     ts.forEachChild(node, visit);
   };
   visit(sourceFile);
@@ -120,7 +121,8 @@ function bindRequire(
 
 /** `const x = require('m');`, `const { a } = require('m');` or a bare `require('m');`. */
 function isRequireStatement(statement: ts.Statement): boolean {
-  if (ts.isExpressionStatement(statement)) return requiredModule(statement.expression) !== undefined;
+  if (ts.isExpressionStatement(statement))
+    return requiredModule(statement.expression) !== undefined;
   if (!ts.isVariableStatement(statement)) return false;
   const declarations = statement.declarationList.declarations;
   return declarations.length > 0 && declarations.every((d) => requiredModule(d.initializer));

@@ -45,12 +45,17 @@ export function factoryAccess(
   if (anchor) {
     const comments = ts.getTrailingCommentRanges(text, anchor.end) ?? [];
     const at = comments.length ? comments[comments.length - 1].end : anchor.end;
-    return { callee: FACTORY, importText, importEdit: { start: at, end: at, newText: newline + importText } };
+    return {
+      callee: FACTORY,
+      importText,
+      importEdit: { start: at, end: at, newText: newline + importText },
+    };
   }
   const at = headerEnd(sourceFile);
-  const edit = at === 0
-    ? { start: 0, end: 0, newText: importText + newline }
-    : { start: at, end: at, newText: newline + importText };
+  const edit =
+    at === 0
+      ? { start: 0, end: 0, newText: importText + newline }
+      : { start: at, end: at, newText: newline + importText };
   return { callee: FACTORY, importText, importEdit: edit };
 }
 

@@ -38,7 +38,11 @@ const INTERNAL_NAMES: Partial<Record<ts.ScriptKind, string>> = {
  * parameter that shadows it?") go to the real binder this way instead of a hand-written one;
  * with no lib and no module resolution the program stays cheap.
  */
-export function parseScript(text: string, extension: string, language: SourceLanguage): ParsedScript {
+export function parseScript(
+  text: string,
+  extension: string,
+  language: SourceLanguage,
+): ParsedScript {
   const kind =
     SCRIPT_KINDS[extension] ?? (language === 'typescript' ? ts.ScriptKind.TS : ts.ScriptKind.JS);
   const fileName = INTERNAL_NAMES[kind] as string;
@@ -109,4 +113,9 @@ export function skipScriptLineComment(text: string, pos: number): number {
     return close + 2;
   }
   return pos;
+}
+
+/** TypeScript's parser and checker recurse; absurdly deep nesting exhausts the stack. */
+export function isStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && /call stack/i.test(error.message);
 }

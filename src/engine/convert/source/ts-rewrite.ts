@@ -1,26 +1,40 @@
 import * as ts from 'typescript';
 import { ArgumentRule, TFJS_ARGUMENTS, dropNote, unknownArgumentReason } from './argument-rules';
-import { LineIndex, applyEditsWithin, snippet, sortEdits } from './edits';
+import { CallConversion, CallReport, assembleResult } from './assemble';
+import { LineIndex, snippet } from './edits';
 import { ListElement, dropListElements } from './list-removal';
 import { collectBindings } from './ts-bindings';
 import { FACTORY, factoryAccess } from './ts-import';
-import { hasCommentsInside, parseScript, skipScriptLineComment } from './ts-program';
+import {
+  hasCommentsInside,
+  isStackOverflow,
+  parseScript,
+  skipScriptLineComment,
+} from './ts-program';
 import { BatchNormReference, findScriptSites, nameTakenElsewhere } from './ts-sites';
 import {
-  ConvertedCall,
   NormalizationSite,
-  SourceEdit,
   SourceLanguage,
   SourceRewriteError,
   SourceRewriteResult,
 } from './types';
 
-type CallConversion =
-  | { edits: SourceEdit[]; dropped: string[]; notes: string[] }
-  | { reason: string };
-
 /** Rewrites every `tf.layers.batchNormalization({...})` call of a TS/JS file it can check. */
 export function rewriteScript(
+  text: string,
+  fileName: string,
+  extension: string,
+  language: SourceLanguage,
+): SourceRewriteResult {
+  try {
+    return rewriteParsedScript(text, fileName, extension, language);
+  } catch (error) {
+    if (!isStackOverflow(error)) throw error;
+    throw new SourceRewriteError(fileName, 'is nested too deeply for the TypeScript parser');
+  }
+}
+
+function rewriteParsedScript(
   text: string,
   fileName: string,
   extension: string,
@@ -38,59 +52,37 @@ export function rewriteScript(
     );
   }
   const bindings = collectBindings(sourceFile);
-  const result: SourceRewriteResult = { language, edits: [], converted: [], unsupported: [] };
   const { batch } = findScriptSites(sourceFile, checker, bindings);
-  if (batch.length === 0) return result;
+  if (batch.length === 0) return { language, edits: [], converted: [], unsupported: [] };
 
   const access = factoryAccess(sourceFile, bindings, extension);
   const clash =
     access.callee === FACTORY &&
     nameTakenElsewhere(sourceFile, checker, FACTORY, bindings.batchlessFactories);
-  const report = (node: ts.Node, reason: string): void => {
-    const where = lines.at(node.getStart(sourceFile));
-    result.unsupported.push({ ...where, text: snippet(node.getText(sourceFile)), reason });
-  };
-
+  const conversions: CallConversion[] = [];
+  const reports: CallReport[] = [];
+  const report = (node: ts.Node, reason: string) =>
+    reports.push({ start: node.getStart(sourceFile), end: node.end, reason });
   for (const site of batch) {
     const call = site.call;
     if (!call) {
-      report(site.callee, 'batchNormalization is used here without being called; convert this use by hand');
-      continue;
+      report(
+        site.callee,
+        'batchNormalization is used here without being called; convert this use by hand',
+      );
+    } else if (clash) {
+      report(
+        call,
+        `the file already declares another '${FACTORY}', so the converted call would not reach batchless's`,
+      );
+    } else {
+      const conversion = convertCall(site, call, sourceFile, access.callee);
+      if ('reason' in conversion) report(call, conversion.reason);
+      else conversions.push(conversion);
     }
-    if (clash) {
-      report(call, `the file already declares another '${FACTORY}', so the converted call would not reach batchless's`);
-      continue;
-    }
-    const conversion = convertCall(site, call, sourceFile, access.callee);
-    if ('reason' in conversion) {
-      report(call, conversion.reason);
-      continue;
-    }
-    result.edits.push(...conversion.edits);
-    result.converted.push(convertedRecord(call, sourceFile, lines, conversion));
   }
-  if (result.converted.length > 0 && access.importEdit) {
-    result.edits.push(access.importEdit);
-    result.importAdded = access.importText;
-  }
-  result.edits = sortEdits(result.edits);
-  return result;
-}
-
-function convertedRecord(
-  call: ts.CallExpression,
-  sourceFile: ts.SourceFile,
-  lines: LineIndex,
-  conversion: { edits: SourceEdit[]; dropped: string[]; notes: string[] },
-): ConvertedCall {
-  const start = call.getStart(sourceFile);
-  return {
-    ...lines.at(start),
-    original: call.getText(sourceFile),
-    replacement: applyEditsWithin(sourceFile.text, conversion.edits, start, call.end),
-    droppedArguments: conversion.dropped,
-    notes: conversion.notes,
-  };
+  const addImport = access.importEdit && { edit: access.importEdit, text: access.importText ?? '' };
+  return assembleResult(text, language, conversions, reports, addImport);
 }
 
 function convertCall(
@@ -98,11 +90,18 @@ function convertCall(
   call: ts.CallExpression,
   sourceFile: ts.SourceFile,
   callee: string,
-): CallConversion {
-  const calleeEdit = { start: site.callee.getStart(sourceFile), end: site.callee.end, newText: callee };
-  if (call.arguments.length === 0) return { edits: [calleeEdit], dropped: [], notes: [] };
+): CallConversion | { reason: string } {
+  const span = { start: call.getStart(sourceFile), end: call.end };
+  const calleeEdit = {
+    start: site.callee.getStart(sourceFile),
+    end: site.callee.end,
+    newText: callee,
+  };
+  if (call.arguments.length === 0) return { ...span, edits: [calleeEdit], dropped: [], notes: [] };
   if (call.arguments.length > 1) {
-    return { reason: `batchNormalization takes one argument object; this call passes ${call.arguments.length}` };
+    return {
+      reason: `batchNormalization takes one argument object; this call passes ${call.arguments.length}`,
+    };
   }
   const argument = call.arguments[0];
   if (!ts.isObjectLiteralExpression(argument)) {
@@ -116,7 +115,8 @@ function convertCall(
     const name = propertyName(property);
     const rule = name === undefined ? undefined : TFJS_ARGUMENTS.get(name);
     if (rule) rules.push(rule);
-    else if (name !== undefined) reasons.push(unknownArgumentReason(name, 'tf.layers.batchNormalization'));
+    else if (name !== undefined)
+      reasons.push(unknownArgumentReason(name, 'tf.layers.batchNormalization'));
     else reasons.push(`the argument ${snippet(property.getText(sourceFile))} cannot be checked`);
   }
   if (reasons.length > 0) return { reason: reasons.join('; ') };
@@ -137,7 +137,7 @@ function convertCall(
     hasComments: hasCommentsInside(argument, sourceFile),
     skipLineComment: skipScriptLineComment,
   });
-  return { edits: [calleeEdit, ...listEdits], dropped, notes };
+  return { ...span, edits: [calleeEdit, ...listEdits], dropped, notes };
 }
 
 /** The argument's name as the layer sees it; undefined for spreads and computed names. */
@@ -145,20 +145,32 @@ function propertyName(property: ts.ObjectLiteralElementLike): string | undefined
   if (ts.isSpreadAssignment(property)) return undefined;
   const name = property.name;
   if (ts.isMethodDeclaration(property) || ts.isAccessor(property)) return undefined;
-  if (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNoSubstitutionTemplateLiteral(name)) {
+  if (
+    ts.isIdentifier(name) ||
+    ts.isStringLiteral(name) ||
+    ts.isNoSubstitutionTemplateLiteral(name)
+  ) {
     return name.text;
   }
   return undefined;
 }
 
-function propertyValueText(property: ts.ObjectLiteralElementLike, sourceFile: ts.SourceFile): string {
+function propertyValueText(
+  property: ts.ObjectLiteralElementLike,
+  sourceFile: ts.SourceFile,
+): string {
   if (ts.isPropertyAssignment(property)) return property.initializer.getText(sourceFile);
   return property.getText(sourceFile);
 }
 
 /** The properties with the comma after each, read from the parser's own token list. */
-function listElements(object: ts.ObjectLiteralExpression, sourceFile: ts.SourceFile): ListElement[] {
-  const syntaxList = object.getChildren(sourceFile).find((c) => c.kind === ts.SyntaxKind.SyntaxList);
+function listElements(
+  object: ts.ObjectLiteralExpression,
+  sourceFile: ts.SourceFile,
+): ListElement[] {
+  const syntaxList = object
+    .getChildren(sourceFile)
+    .find((c) => c.kind === ts.SyntaxKind.SyntaxList);
   const children = syntaxList?.getChildren(sourceFile) ?? [];
   const elements: ListElement[] = [];
   for (const child of children) {
@@ -173,13 +185,35 @@ function listElements(object: ts.ObjectLiteralExpression, sourceFile: ts.SourceF
 }
 
 /** BN and batchless constructor calls of a TS/JS file; tolerant of syntax errors. */
-export function scriptSites(text: string, extension: string, language: SourceLanguage): NormalizationSite[] {
+export function scriptSites(
+  text: string,
+  extension: string,
+  language: SourceLanguage,
+): NormalizationSite[] {
+  try {
+    return parsedScriptSites(text, extension, language);
+  } catch (error) {
+    if (isStackOverflow(error)) return [];
+    throw error;
+  }
+}
+
+function parsedScriptSites(
+  text: string,
+  extension: string,
+  language: SourceLanguage,
+): NormalizationSite[] {
   const { sourceFile, checker } = parseScript(text, extension, language);
   const lines = new LineIndex(text);
   const sites = findScriptSites(sourceFile, checker, collectBindings(sourceFile));
   const site = (kind: 'batch' | 'batchless', call: ts.Expression, callee: ts.Expression) => {
     const start = call.getStart(sourceFile);
-    return { kind, ...lines.at(start), range: { start, end: call.end }, callee: callee.getText(sourceFile) };
+    return {
+      kind,
+      ...lines.at(start),
+      range: { start, end: call.end },
+      callee: callee.getText(sourceFile),
+    };
   };
   const found: NormalizationSite[] = [
     ...sites.batch.flatMap((s) => (s.call ? [site('batch', s.call, s.callee)] : [])),

@@ -72,7 +72,9 @@ export class SourceRewriteError extends Error {
   readonly column?: number;
 
   constructor(fileName: string, detail: string, where?: { line: number; column: number }) {
-    super(where ? `${fileName}:${where.line}:${where.column}: ${detail}` : `${fileName}: ${detail}`);
+    super(
+      where ? `${fileName}:${where.line}:${where.column}: ${detail}` : `${fileName}: ${detail}`,
+    );
     this.name = 'SourceRewriteError';
     this.fileName = fileName;
     this.line = where?.line;
