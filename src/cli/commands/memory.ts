@@ -1,6 +1,7 @@
 import { BackendName, setBackend } from '../../engine/backend/select';
 import { loadSessionData } from '../../engine/data/session-split';
 import { CATEGORY_LABELS, MemoryCategories, StepBreakdown } from '../../engine/memory/breakdown';
+import { MicroBatchChoice, parseBytes } from '../../engine/memory/budget';
 import { MemoryPoint, memoryReport } from '../../engine/memory/report';
 import { findNormLayers } from '../../engine/models/norm-layers';
 import { resolveModel } from '../../engine/models/resolve';
@@ -101,4 +102,22 @@ function printBreakdown(bn: StepBreakdown | undefined, batchless: StepBreakdown)
   console.log('  The lower bound counts weights, one set of gradients, the optimizer state and the activations backprop must keep for one micro-batch.');
   console.log('  Tensor level: tfjs tensors only. Process level: the whole process as the OS sees it (libraries, JS heap, allocator caches).');
   if (!batchless.process.available) console.log(`  process level: ${batchless.process.note}`);
+}
+
+/** `--memory-budget 64MB` → bytes (KB/MB/GB are powers of 1024), or a usage error quoting the value. */
+export function budgetOption(value: string): number {
+  try {
+    return parseBytes(value);
+  } catch (err) {
+    throw new UsageError(`--memory-budget: ${(err as Error).message}`);
+  }
+}
+
+/** One line for `batchless train --memory-budget`: what was picked and the measurements behind it. */
+export function describeChoice(choice: MicroBatchChoice): string {
+  const split = choice.microBatchSize < choice.batchSize ? `micro-batches of ${choice.microBatchSize}` : `the whole batch of ${choice.batchSize} at once`;
+  return (
+    `memory budget ${formatBytes(choice.budgetBytes)}: ${split}, predicted step peak ${formatBytes(choice.predictedPeakBytes)} ` +
+    `(measured: ${formatBytes(choice.fixedBytes)} fixed + ${formatBytes(choice.perInstanceBytes)} per instance; optimizer update ${formatBytes(choice.updatePeakBytes)})`
+  );
 }

@@ -5,13 +5,15 @@ import { NORM_KINDS } from '../../engine/models/builtin';
 import { resolveModel } from '../../engine/models/resolve';
 import { INIT_MODES, OPTIMIZERS } from '../../engine/train/config';
 import { modelInputShape, train } from '../../engine/train/trainer';
+import { pickMicroBatchSize } from '../../engine/memory/budget';
+import { budgetOption, describeChoice } from './memory';
 import { choiceOption, intOption, numberOption, parseOptions, UsageError } from '../args';
 import { formatBytes, formatNumber, formatPercent, summarize, table } from '../format';
 
 export const TRAIN_USAGE = `batchless train --model builtin:mlp|builtin:cnn|<model file> --data mnist|<file.csv>|<x.npy,y.npy>|synthetic
                 [--norm batchless|batch|none] [--batch B] [--micro m] [--epochs E] [--steps N] [--seed S]
                 [--optimizer adam|sgd|momentum|rmsprop] [--lr X] [--stats-lr X] [--init auto|data|keep|default]
-                [--limit N] [--backend tensorflow|wasm|cpu] [--json]`;
+                [--limit N] [--memory-budget 64MB] [--backend tensorflow|wasm|cpu] [--json]`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -28,6 +30,7 @@ const OPTIONS = {
   init: { type: 'string' },
   limit: { type: 'string' },
   backend: { type: 'string' },
+  'memory-budget': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -52,6 +55,13 @@ export async function trainCommand(argv: string[], signal: AbortSignal): Promise
   const backend = await setBackend(values.backend as BackendName | undefined);
   const resolved = await resolveModel(values.model, { norm, seed });
   const data = loadSessionData(values.data ?? 'mnist', seed, modelInputShape(resolved.model), { limit: values.limit === undefined ? undefined : intOption(values.limit, 'limit', 0) });
+  if (values['memory-budget'] !== undefined) {
+    if (values.micro !== undefined) throw new UsageError('--memory-budget picks the micro-batch size; do not also give --micro');
+    const choice = await pickMicroBatchSize(resolved.model, data.train, batchSize, budgetOption(values['memory-budget']), { inputShape: modelInputShape(resolved.model), optimizer: config.optimizer });
+    config.microBatchSize = choice.microBatchSize;
+    if (json) console.log(JSON.stringify({ type: 'budget', ...choice }));
+    else console.log(describeChoice(choice));
+  }
   const print = json ? (event: object) => console.log(JSON.stringify(event)) : humanPrinter(config.batchSize, config.microBatchSize);
   if (!json) {
     console.log(`backend ${backend.name}${backend.fallbacks.length ? ` (not ${backend.fallbacks.map((f) => `${f.name}: ${f.reason}`).join('; ')})` : ''}`);

@@ -55,6 +55,12 @@ export interface StepBreakdown {
   peakBytes: number;
   /** Tensor level: the peak minus the bytes alive before the step, the step's own working memory. */
   peakStepBytes: number;
+  /**
+   * The most activation bytes (the micro-batch's input and the forward values kept for backprop)
+   * alive at any moment of the step; unlike the category at the peak, this does not depend on
+   * where the peak fell (with micro-batch 1 it can fall in an accumulation, after they are freed).
+   */
+  activationsPeakBytes: number;
   /** Bytes alive before the step (tfjs accounting). */
   residentBytes: number;
   /** The step's peak (the higher of the two below), by category. */
@@ -155,6 +161,7 @@ export async function measureStepBreakdown(model: tf.LayersModel, batch: Batch, 
       peakBytes: overall.peakBytes,
       peakStepBytes: Math.max(0, overall.peakBytes - residentBytes),
       residentBytes,
+      activationsPeakBytes: tracker.activationsPeakBytes,
       categories: overall.categories,
       unaccountedBytes: overall.unaccountedBytes,
       peakPhase: overall.phase,

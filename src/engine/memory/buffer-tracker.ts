@@ -53,6 +53,9 @@ export class BufferTracker {
   tfjsGradientsPeakBytes = 0;
   /** The same during the optimizer update. */
   tfjsUpdatePeakBytes = 0;
+  /** The most bytes of the step's own input and forward values (activations) alive at any one time. */
+  activationsPeakBytes = 0;
+  private activationBytes = 0;
   /** The highest point of computing the gradients (input, forward, backward, accumulate). */
   gradientsPeak: PeakSnapshot = emptySnapshot(0);
   /** The highest point of the optimizer update. */
@@ -127,6 +130,10 @@ export class BufferTracker {
       buffer = { bytes, phase: this.currentPhase, gradient: false };
       this.live.set(a.dataId, buffer);
       this.createdBytes += bytes;
+      if (buffer.phase === 'input' || buffer.phase === 'forward') {
+        this.activationBytes += bytes;
+        if (this.activationBytes > this.activationsPeakBytes) this.activationsPeakBytes = this.activationBytes;
+      }
       const update = this.currentPhase === 'update';
       if (this.currentBytes > (update ? this.updatePeak : this.gradientsPeak).bytes) {
         if (update) this.updatePeak = this.snapshot();
@@ -141,6 +148,7 @@ export class BufferTracker {
     if (buffer) {
       this.live.delete(a.dataId);
       this.createdBytes -= buffer.bytes;
+      if (buffer.phase === 'input' || buffer.phase === 'forward') this.activationBytes -= buffer.bytes;
       return;
     }
     // A buffer from before `start`: usually a variable's old value, replaced by an update.

@@ -19,7 +19,7 @@ export interface MemoryPoint extends SweepPoint {
   tfjsPeakStepBytes: number;
   /** Tensor bytes alive before the step. */
   residentBytes: number;
-  /** The activations kept for backprop at the gradients' peak: the part micro-batching shrinks. */
+  /** The most activation bytes alive at once (input and forward values kept for backprop): the part micro-batching shrinks. */
   activationsBytes: number;
   /** The gradients' peak by category. */
   categories: MemoryCategories;
@@ -54,7 +54,7 @@ export function toMemoryPoint(norm: SweepPoint['norm'], b: StepBreakdown): Memor
     peakBytes: bp.peakBytes,
     tfjsPeakStepBytes: Math.max(0, bp.tfjsPeakBytes - b.residentBytes),
     residentBytes: b.residentBytes,
-    activationsBytes: bp.categories.activations,
+    activationsBytes: b.activationsPeakBytes,
     categories: bp.categories,
     lowerBoundBytes: b.lowerBound.totalBytes,
     process: b.process,
