@@ -27,16 +27,18 @@ export interface TranslateOptions {
   /** Let through classes registered with tf.serialization (tfjs files written by this tool). */
   allowRegisteredClasses?: boolean;
   /**
-   * Keras (2 and 3) numbers a nested model's calls without its internal node, tfjs with it
-   * (tfjs files: set true). Measured: a tfjs-saved nested model refers to its call as node 1.
+   * Keras (2 and 3) numbers a nested model's calls without its internal node, tfjs-layers with
+   * it (set for files tfjs-layers wrote). Measured: a tfjs-saved nested model's call is node 1.
    */
   rawNodeIndices?: boolean;
 }
 
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
+/** Keys around a whole model's config; the versions are informational. */
+const TOP_LEVEL_KEYS = new Set(['class_name', 'config', 'keras_version', 'backend', 'name']);
 const MODEL_CONFIG_KEYS: Record<string, string> = {
   build_input_shape: 'used only when a Sequential has no InputLayer',
-  dtype: 'checked per layer',
+  dtype: 'checked to be float32; tfjs takes dtypes per layer',
 };
 
 /**
@@ -51,12 +53,7 @@ export function translateTopology(
   const notes: string[] = [];
   if (!isRecord(raw)) fail({ file }, 'the model topology is not a JSON object');
   for (const key of Object.keys(raw)) {
-    if (
-      !['class_name', 'config', 'keras_version', 'backend', 'name', 'inbound_nodes'].includes(
-        key,
-      ) &&
-      !(key in ENTRY_KEYS_IGNORED)
-    ) {
+    if (!TOP_LEVEL_KEYS.has(key) && !(key in ENTRY_KEYS_IGNORED)) {
       fail({ file, field: key }, 'unsupported top-level key');
     }
   }
@@ -173,6 +170,10 @@ function translateLayer(
   if (typeof name !== 'string' || !isLayerName(name))
     fail({ ...where, field: 'name' }, `a layer without a valid name (${quote(name)})`);
   const at: ModelWhere = { file: where.file, layer: name };
+  // tfjs names the layer from its config but wires the graph by the entry's name.
+  if (isRecord(cfg) && cfg['name'] !== undefined && cfg['name'] !== name) {
+    fail({ ...at, field: 'config.name' }, `differs from the entry's name (${quote(cfg['name'])})`);
+  }
   if (typeof cls !== 'string')
     fail({ ...at, field: 'class_name' }, `expected a class name, got ${quote(cls)}`);
   checkEntryKeys(raw, cls, at);
