@@ -171,6 +171,8 @@ function checkAgainstModel(
           `shape [${spec.shape.join(', ')}] in the manifest, the model expects [${w.shape.join(', ')}]`,
         );
       }
+      if (spec.dtype !== w.dtype)
+        fail(at, `dtype ${spec.dtype} in the manifest, the model has ${w.dtype}`);
       byName.delete(w.originalName);
     }
   }
