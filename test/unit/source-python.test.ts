@@ -183,6 +183,14 @@ describe('arguments', () => {
     assert.match(result.converted[0].notes[0], /^trainable \(False\) kept: .*inference mode/);
   });
 
+  test('commas between lambda parameters do not split arguments', () => {
+    const text =
+      'from keras import layers\nlayers.BatchNormalization(adjustment=lambda s, t=(1, 2): (s, t), axis=1)\n';
+    const { output, result } = convert(text);
+    assert.ok(output.endsWith('BatchlessNormalization(axis=1)\n'));
+    assert.deepEqual(result.converted[0].droppedArguments, ['adjustment']);
+  });
+
   test("positional arguments are read in Keras's order and passed by name", () => {
     const { output, result } = convert(
       'from keras import layers\nlayers.BatchNormalization(-1, 0.9, 1e-3, False, True, "zeros")\n',

@@ -71,6 +71,17 @@ describe('which calls are converted', () => {
     assert.match(output, /map\(\(i\) => batchlessNormalization\(\{ name: `bn\$\{i\}` \}\)\)/);
   });
 
+  test('the global `tf` of a <script> tag: found, but reported instead of rewritten', () => {
+    const text =
+      'const model = tf.sequential();\nmodel.add(tf.layers.batchNormalization({ axis: 1 }));\n';
+    const result = rewriteSource(text, 'page.js');
+    assert.deepEqual(result.edits, []);
+    assert.match(result.unsupported[0].reason, /not imported here .*<script> tag/);
+    assert.equal(result.unsupported[0].text, 'tf.layers.batchNormalization({ axis: 1 })');
+    const local = rewriteSource(`const tf = makeTf();\n${text.split('\n')[1]}\n`, 'page.js');
+    assert.deepEqual(local.unsupported, [], 'a declared tf that is not TF.js is not reported');
+  });
+
   test('.tsx and .jsx files parse as JSX', () => {
     const text = `${TF}export const View = () => <div>{String(tf.layers.batchNormalization({ axis: 1 }))}</div>;\n`;
     assert.equal(convert(text, 'view.tsx').result.converted.length, 1);

@@ -69,6 +69,8 @@ function parseCall(text: string, tokens: readonly PyToken[], open: PyToken): PyC
   const argDepth = open.depth + 1;
   const args: PyArgument[] = [];
   let hasComments = false;
+  // A lambda's parameter commas (`lambda a, b: ...`) do not separate arguments.
+  let inLambdaParameters = false;
   let current: PyToken[] = [];
   const finish = (comma?: PyToken) => {
     if (current.length > 0) args.push(readArgument(text, current, comma));
@@ -84,7 +86,11 @@ function parseCall(text: string, tokens: readonly PyToken[], open: PyToken): PyC
       return { open, close: token, arguments: args, hasComments };
     }
     if (token.depth < argDepth) return undefined;
-    if (token.depth === argDepth && word === ',') finish(token);
+    if (token.depth === argDepth && token.kind === 'name' && word === 'lambda') {
+      inLambdaParameters = true;
+    }
+    if (token.depth === argDepth && word === ':') inLambdaParameters = false;
+    if (token.depth === argDepth && word === ',' && !inLambdaParameters) finish(token);
     else current.push(token);
   }
   return undefined;

@@ -19,6 +19,10 @@ import {
   SourceRewriteResult,
 } from './types';
 
+const GLOBAL_TF =
+  '`tf` is not imported here (the global of a <script> tag?); an import added to a classic ' +
+  'script would break it, so load batchless next to TF.js and convert this call by hand';
+
 /** Rewrites every `tf.layers.batchNormalization({...})` call of a TS/JS file it can check. */
 export function rewriteScript(
   text: string,
@@ -65,7 +69,9 @@ function rewriteParsedScript(
     reports.push({ start: node.getStart(sourceFile), end: node.end, reason });
   for (const site of batch) {
     const call = site.call;
-    if (!call) {
+    if (site.viaGlobal) {
+      report(call ?? site.callee, GLOBAL_TF);
+    } else if (!call) {
       report(
         site.callee,
         'batchNormalization is used here without being called; convert this use by hand',

@@ -6,6 +6,8 @@ import { declarationOf } from './ts-program';
 export interface BatchNormReference {
   callee: ts.PropertyAccessExpression;
   call?: ts.CallExpression;
+  /** Reached through an undeclared `tf`: the global a `<script>` tag defines. */
+  viaGlobal: boolean;
 }
 
 export interface ScriptSites {
@@ -24,11 +26,13 @@ export function findScriptSites(
     const declaration = declarationOf(checker, node);
     return declaration !== undefined && set.has(declaration);
   };
+  const isGlobalTf = (node: ts.Expression): boolean =>
+    ts.isIdentifier(node) && node.text === 'tf' && checker.getSymbolAtLocation(node) === undefined;
   const isLayers = (node: ts.Expression): boolean =>
     boundTo(node, bindings.tfjsLayers) ||
     (ts.isPropertyAccessExpression(node) &&
       node.name.text === 'layers' &&
-      boundTo(node.expression, bindings.tfjsModules));
+      (boundTo(node.expression, bindings.tfjsModules) || isGlobalTf(node.expression)));
   const isBatchless = (node: ts.Expression, member: string, direct: Set<ts.Declaration>) =>
     boundTo(node, direct) ||
     (ts.isPropertyAccessExpression(node) &&
@@ -43,7 +47,9 @@ export function findScriptSites(
     ) {
       const parent = node.parent;
       const called = ts.isCallExpression(parent) && parent.expression === node;
-      sites.batch.push({ callee: node, call: called ? parent : undefined });
+      const viaGlobal =
+        ts.isPropertyAccessExpression(node.expression) && isGlobalTf(node.expression.expression);
+      sites.batch.push({ callee: node, call: called ? parent : undefined, viaGlobal });
     }
     if (
       ts.isCallExpression(node) &&
