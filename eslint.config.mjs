@@ -1,6 +1,7 @@
 // Flat ESLint config. Type-aware only where a tsconfig covers the files (src, test, webview-ui);
 // the folder-scoped import bans keep the engine and shared protocol editor-free and the
 // webviews free of the editor API and of TensorFlow.js (the house rules in the team style guide).
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
@@ -91,8 +92,21 @@ export default defineConfig(
               group: ['@tensorflow/*'],
               message: 'Webviews never load TensorFlow.js: the engine worker computes.',
             },
+            {
+              group: ['node:*', ...builtinModules],
+              message: 'Webviews run in a browser: no Node modules.',
+            },
           ],
         },
+      ],
+      // webview-ui/tsconfig.json loads Node's types (the shared protocol's type-only imports
+      // reach engine files), so the browser-only rule is kept here instead.
+      'no-restricted-globals': [
+        'error',
+        ...['process', 'Buffer', 'require', '__dirname', '__filename', 'global'].map((name) => ({
+          name,
+          message: 'Webviews run in a browser: no Node globals.',
+        })),
       ],
     },
   },
