@@ -131,6 +131,58 @@ for (const c of CASES) {
   }
 }
 
+test(
+  'TS fixtures: the output type-checks against the real batchlessNormalization as well as the input did against TF.js',
+  { timeout: 120000 },
+  () => {
+    // Virtual files next to the fixtures, so @tensorflow/* resolve from node_modules; `batchless`
+    // is mapped to the layer's source, the module the npm package's entry re-exports.
+    const root = resolve(__dirname, '../../..');
+    const names = CASES.map((c) => c.name).filter((n) => n.endsWith('.ts'));
+    const files = new Map<string, string>();
+    for (const name of names) {
+      const input = readFixture(name);
+      files.set(join(FIXTURES, `__input_${name}`), input);
+      files.set(
+        join(FIXTURES, `__output_${name}`),
+        applyEdits(input, rewriteSource(input, name).edits),
+      );
+    }
+    const options: ts.CompilerOptions = {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.CommonJS,
+      moduleResolution: ts.ModuleResolutionKind.Node10,
+      esModuleInterop: true,
+      skipLibCheck: true,
+      types: [],
+      baseUrl: root,
+      paths: { batchless: ['src/engine/layers/batchless-normalization.ts'] },
+    };
+    const host = ts.createCompilerHost(options);
+    const { getSourceFile, fileExists } = host;
+    host.getSourceFile = (file, version, ...rest) => {
+      const text = files.get(file);
+      if (text !== undefined) return ts.createSourceFile(file, text, version, true);
+      return getSourceFile.call(host, file, version, ...rest);
+    };
+    host.fileExists = (file) => files.has(file) || fileExists.call(host, file);
+    const program = ts.createProgram([...files.keys()], options, host);
+    const errors = (file: string) =>
+      ts
+        .getPreEmitDiagnostics(program, program.getSourceFile(file))
+        .map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' '))
+        .sort();
+    for (const name of names) {
+      const before = errors(join(FIXTURES, `__input_${name}`));
+      assert.deepEqual(errors(join(FIXTURES, `__output_${name}`)), before, name);
+    }
+    // The fixture with most conversions starts clean, so this is not vacuous.
+    assert.deepEqual(errors(join(FIXTURES, '__output_esm-namespace.ts')), []);
+  },
+);
+
 /** Uses of BN that are references, not calls (so not CodeLens sites). */
 function unCalled(name: string): number {
   return name === 'esm-namespace.ts' || name === 'keras3_layers.py' ? 1 : 0;
