@@ -144,7 +144,7 @@ test('weights of the wrong shape: the first mismatch by layer and weight, before
   await rejectsWith(loadModel(path), {
     file: nodePath.join(dir, 'shape.weights.h5'),
     layer: 'hidden',
-    message: /\[10, 16\].*\[10, 17\]/,
+    message: /weight 'kernel': shape \[10, 16\].*\[10, 17\]/,
   });
 });
 

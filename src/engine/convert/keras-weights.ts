@@ -34,7 +34,7 @@ export function assignKerasWeights(
       const path =
         where.get(name) ??
         fail({ file: h5.file, layer: leaf.name, field: name }, 'weight missing from the file');
-      return h5.readFloat32(path, shapes[i], leaf.name);
+      return h5.readFloat32(path, shapes[i], leaf.name, name);
     });
     pending.push({ layer, shapes, data });
   });

@@ -142,15 +142,21 @@ export class Hdf5Reader {
    * Reads a float dataset after checking its declared shape against `expected` and its size
    * against the file's, so a lying header cannot trigger a large allocation.
    */
-  readFloat32(path: string, expected: readonly number[], layer?: string): Float32Array {
+  readFloat32(
+    path: string,
+    expected: readonly number[],
+    layer?: string,
+    weight?: string,
+  ): Float32Array {
     const where = this.where(path, layer);
+    const what = weight === undefined ? '' : `weight '${weight}': `;
     const ds = this.entity(path);
     if (!(ds instanceof this.h5.Dataset)) fail(where, 'missing dataset');
     const shape = this.guard(path, () => ds.shape ?? []);
     if (shape.length !== expected.length || shape.some((d, i) => d !== expected[i])) {
       fail(
         where,
-        `shape [${shape.join(', ')}] in the file, the model expects [${expected.join(', ')}]`,
+        `${what}shape [${shape.join(', ')}] in the file, the model expects [${expected.join(', ')}]`,
       );
     }
     const meta = this.guard(path, () => ds.metadata);
