@@ -18,9 +18,11 @@ import {
   type ChartType,
   type DefaultDataPoint,
   type Plugin,
+  type Scale,
 } from 'chart.js';
 import { el } from './dom';
-import type { Palette } from './theme';
+import { formatBytes } from './format';
+import { withAlpha, type Palette } from './theme';
 
 const drawn = new WeakSet<Chart>();
 let onDraw: (() => void) | undefined;
@@ -134,11 +136,48 @@ export function axis(
 } {
   return {
     title: { display: title !== undefined, text: title ?? '', color: palette.foreground },
-    grid: { color: palette.border },
+    // High-contrast borders are bright: full-strength grid lines would drown the data.
+    grid: { color: palette.highContrast ? withAlpha(palette.border, 0.35) : palette.border },
     border: { color: palette.border },
     ticks: {
       color: palette.foreground,
       ...(format ? { callback: (value: number | string) => format(Number(value)) } : {}),
+    },
+  };
+}
+
+const BINARY_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500];
+
+/** A tick step in whole binary units (…, 50 MiB, 100 MiB, 1 GiB) giving about five ticks. */
+export function byteTickStep(max: number): number {
+  if (!(max > 0)) return 1;
+  const unit = 1024 ** Math.max(0, Math.min(4, Math.floor(Math.log(max) / Math.log(1024))));
+  const raw = max / unit / 5;
+  const nice = BINARY_STEPS.find((s) => s >= raw) ?? 1024;
+  return nice * unit;
+}
+
+/**
+ * A linear axis of bytes from 0 with ticks at round binary values, labelled in B/KiB/MiB/GiB
+ * (chart.js's own ticks are decimal: 47.68 MiB is not a round number to anyone).
+ */
+export function bytesAxis(palette: Palette, title: string) {
+  return {
+    type: 'linear' as const,
+    ...axis(palette, title, formatBytes),
+    // The hooks below already chose a handful of round ticks; skipping would drop every other.
+    ticks: { ...axis(palette, title, formatBytes).ticks, autoSkip: false },
+    min: 0,
+    afterDataLimits: (scale: Scale) => {
+      const step = byteTickStep(scale.max);
+      scale.min = 0;
+      scale.max = Math.max(step, Math.ceil(scale.max / step) * step);
+    },
+    afterBuildTicks: (scale: Scale) => {
+      const step = byteTickStep(scale.max);
+      const ticks = [];
+      for (let value = 0; value <= scale.max + step / 1e6; value += step) ticks.push({ value });
+      scale.ticks = ticks;
     },
   };
 }

@@ -1,11 +1,12 @@
 /**
  * The extension commands a view points people to. The titles are the Command Palette entries
- * ("Category: Title"); a button in the view asks the host to run the same command.
+ * ("Category: Title", as contributed in package.json); a button in the view asks the host to run
+ * the same command.
  */
 export const COMMAND_TITLES = {
   train: 'Batchless: Train Short Session',
-  inspect: 'Batchless: Inspect Learned Statistics',
-  memory: 'Batchless: Run Memory Sweep',
+  inspect: 'Batchless: Inspect Layer Statistics',
+  memory: 'Batchless: Show Memory Usage',
   export: 'Batchless: Export Report',
 } as const;
 

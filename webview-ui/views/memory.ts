@@ -5,7 +5,15 @@
  */
 import type { MemoryViewState, SweepPointData, ToWebview } from '../../src/shared/protocol';
 import type { MemoryEvent } from '../../src/shared/train-events';
-import { axis, chartFigure, createChart, describe, UpdateScheduler, type Chart } from '../charts';
+import {
+  axis,
+  bytesAxis,
+  chartFigure,
+  createChart,
+  describe,
+  UpdateScheduler,
+  type Chart,
+} from '../charts';
 import { COMMAND_TITLES } from '../commands';
 import { el, emptyState, errorState, replaceContent } from '../dom';
 import { formatBytes, formatCount } from '../format';
@@ -273,7 +281,7 @@ function buildSweepChart(
               if (measured.length > 0) scale.ticks = measured.map((value) => ({ value }));
             },
           },
-          y: { type: 'linear', ...axis(palette, 'peak step memory', formatBytes), min: 0 },
+          y: bytesAxis(palette, 'peak step memory'),
         },
         plugins: {
           tooltip: bytesTooltip(palette, (x) => `effective batch ${formatCount(x)}`),
@@ -290,7 +298,7 @@ function buildPerStepChart(
   palette: Palette,
   perStep: MemoryEvent[],
 ): LineChart {
-  const pointRadius = perStep.length > 40 ? 0 : 2;
+  const pointRadius = perStep.length > 40 ? 0 : 3;
   return createChart<'line', Point[]>(
     canvas,
     {
@@ -312,17 +320,28 @@ function buildPerStepChart(
             backgroundColor: palette.purple,
             borderWidth: 1.5,
             borderDash: [6, 3],
-            pointRadius: 0,
+            pointRadius,
+            pointStyle: 'rect' as const,
           },
         ],
       },
       options: {
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         scales: {
-          x: { type: 'linear', ...axis(palette, 'step'), min: 0 },
-          y: { type: 'linear', ...axis(palette, 'bytes', formatBytes), min: 0 },
+          // Steps are measured sparsely (the first, then every memoryEvery): whole steps only.
+          x: {
+            type: 'linear',
+            ...axis(palette, 'step'),
+            min: 0,
+            suggestedMax: 10,
+            ticks: { ...axis(palette, 'step').ticks, precision: 0 },
+          },
+          y: bytesAxis(palette, 'bytes'),
         },
-        plugins: { tooltip: bytesTooltip(palette, (x) => `step ${x}`) },
+        plugins: {
+          legend: { labels: { usePointStyle: true } },
+          tooltip: bytesTooltip(palette, (x) => `step ${x}`),
+        },
       },
     },
     palette,

@@ -231,6 +231,8 @@ export function histogramChart(
           x: {
             type: 'linear',
             ...axis(palette, `channel ${histogram.channel} input value`, formatNumber),
+            // Ticks at round values only, not at the (arbitrary) histogram edges.
+            ticks: { ...axis(palette, undefined, formatNumber).ticks, includeBounds: false },
             min: histogram.binStart,
             max: histogram.binStart + histogram.binWidth * histogram.counts.length,
           },

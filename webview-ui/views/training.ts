@@ -128,6 +128,7 @@ export function createTrainingView(ctx: ViewContext): View<TrainingViewState> {
               backgroundColor: palette.blue,
               borderWidth: 2,
               pointRadius: 0,
+              pointStyle: 'line',
             },
             ...layers.map((layer, i) => nllDataset(layer, i, state.steps)),
           ],
@@ -150,6 +151,8 @@ export function createTrainingView(ctx: ViewContext): View<TrainingViewState> {
             },
           },
           plugins: {
+            // Line samples in the legend, so dashed NLL series read as dashed.
+            legend: { labels: { usePointStyle: true, pointStyleWidth: 28 } },
             tooltip: {
               callbacks: {
                 title: (items) => (items[0] ? `step ${items[0].parsed.x}` : ''),
@@ -217,6 +220,7 @@ export function createTrainingView(ctx: ViewContext): View<TrainingViewState> {
       borderWidth: 1.5,
       borderDash: [6, 3],
       pointRadius: 0,
+      pointStyle: 'line' as const,
     };
   }
 
