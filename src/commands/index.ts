@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Command, CommandFactory, Ctx } from './context';
+import { compareNorms } from './compare-norms';
 import { convertModel } from './convert-model';
 import { exportReport } from './export-report';
 import { inspectStatistics } from './inspect-statistics';
@@ -21,6 +22,7 @@ export const COMMANDS = {
   'batchless.trainSession': trainSession,
   'batchless.inspectStatistics': inspectStatistics,
   'batchless.showMemory': showMemory,
+  'batchless.compareNorms': compareNorms,
   'batchless.exportReport': exportReport,
   'batchless.selectLayer': selectLayer,
 } as const satisfies Record<`batchless.${string}`, CommandFactory>;

@@ -103,3 +103,22 @@ describe('engine-backed commands', () => {
     assert.ok(statistics.view === 'statistics' && statistics.state.status === 'ready' && statistics.state.layers.length === 2);
   });
 });
+
+describe('Compare BN and Batchless', () => {
+  it('trains the same model both ways and shows them side by side', async () => {
+    await getExtension().activate();
+    const summaries = (await vscode.commands.executeCommand('batchless.compareNorms', {
+      model: 'builtin:mlp',
+      data: 'mnist',
+      batchSize: 16,
+      microBatchSize: 1,
+      maxSteps: 3,
+    })) as TrainSummary[] | undefined;
+    assert.ok(summaries && summaries.length === 2, 'two sessions ran');
+    assert.deepStrictEqual(summaries.map((s) => s.steps), [3, 3]);
+    assert.ok(summaries[1].peakStepBytes < summaries[0].peakStepBytes, 'micro-batch 1 needs less memory than the whole batch');
+    const document = vscode.window.activeTextEditor?.document;
+    assert.ok(document && document.languageId === 'markdown');
+    assert.match(document.getText(), /\| test accuracy \|/);
+  });
+});
