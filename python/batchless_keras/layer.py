@@ -119,6 +119,10 @@ class BatchlessNormalization(keras.layers.Layer):
         self.initial_std = float(initial_std)
         self._stat_axes: list[int] = []
         self._input_rank = 0
+        self.mean: keras.Variable | None = None
+        self.std: keras.Variable | None = None
+        self.gamma: keras.Variable | None = None
+        self.beta: keras.Variable | None = None
 
     def build(self, input_shape: Sequence[int | None]) -> None:
         shape = tuple(input_shape)
@@ -200,6 +204,7 @@ class BatchlessNormalization(keras.layers.Layer):
         (relative), in float64 by about 1e-7. The result has the variables' dtype (float32 unless
         the dtype policy is float64), which is what Keras adds losses in.
         """
+        self._require_built()
         shape = self._broadcast_shape(len(inputs.shape))
         dtype = _statistics_dtype()
         axes = tuple(i for i in range(len(inputs.shape)) if i not in self._stat_axes)

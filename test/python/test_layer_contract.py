@@ -164,6 +164,29 @@ class VariablesTest(unittest.TestCase):
             layer.set_statistics([0, 0], [1, 0])
 
 
+class ConversionTest(unittest.TestCase):
+    """The engine's BN → batchless rule (method.md): μ = moving_mean, σ = sqrt(moving_variance +
+    ε_BN), γ and β copied; the layer then computes what the BN layer computed in inference."""
+
+    def test_a_converted_batch_normalization_computes_the_same(self) -> None:
+        rng = np.random.default_rng(6)
+        x = rng.normal(1.0, 2.0, size=(4, 5, 5, 3)).astype(np.float32)
+        bn = keras.layers.BatchNormalization(epsilon=1e-3)
+        bn.build(x.shape)
+        gamma, beta = rng.normal(1, 0.2, 3), rng.normal(0, 0.5, 3)
+        moving_mean, moving_variance = rng.normal(1, 0.3, 3), rng.uniform(0.5, 4, 3)
+        bn.set_weights([gamma, beta, moving_mean, moving_variance])
+        expected = bn(x, training=False).numpy()
+        for kind in ("log", "abs", "inv"):
+            with self.subTest(kind=kind):
+                layer = BatchlessNormalization(std_parametrization=kind)
+                layer.build(x.shape)
+                layer.set_statistics(moving_mean, np.sqrt(moving_variance + 1e-3))
+                layer.gamma.assign(gamma.astype(np.float32))
+                layer.beta.assign(beta.astype(np.float32))
+                assert_close(layer(x), expected, atol=1e-5, rtol=1e-5, what="output")
+
+
 class BehaviourTest(unittest.TestCase):
     def test_training_flag_changes_nothing(self) -> None:
         model = small_model()
