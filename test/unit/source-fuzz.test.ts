@@ -143,7 +143,7 @@ function pythonCompileErrors(sources: string[]): (string | null)[] {
 test(
   'mutated fixtures: a result or a SourceRewriteError, fast, and edits keep the file parsing',
   { timeout: 120000 },
-  () => {
+  (t) => {
     const random = seededRandom(20240611);
     const python: { input: string; output: string; what: string }[] = [];
     const counts = { result: 0, edited: 0, refused: 0 };
@@ -182,7 +182,7 @@ test(
     }
     // The seed must exercise all three outcomes, or the test checks less than it claims.
     assert.ok(counts.refused > 20 && counts.edited > 100, JSON.stringify(counts));
-    console.log(JSON.stringify(counts));
+    t.diagnostic(JSON.stringify(counts));
     if (!PYTHON) return;
     const errors = pythonCompileErrors(python.flatMap((p) => [p.input, p.output]));
     python.forEach((p, i) => {

@@ -82,6 +82,12 @@ export function snippet(text: string): string {
   return text.length > MAX_SNIPPET ? `${text.slice(0, MAX_SNIPPET - 1)}…` : text;
 }
 
+/** The offset of the first line break at or after `pos`, or the end of the text. */
+export function lineEndFrom(text: string, pos: number): number {
+  while (pos < text.length && text[pos] !== '\n' && text[pos] !== '\r') pos++;
+  return pos;
+}
+
 /** The newline the file already uses, for inserted lines. */
 export function newlineOf(text: string): string {
   return text.includes('\r\n') ? '\r\n' : '\n';

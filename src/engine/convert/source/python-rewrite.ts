@@ -6,7 +6,7 @@ import {
   unknownArgumentReason,
 } from './argument-rules';
 import { CallConversion, CallReport, assembleResult } from './assemble';
-import { LineIndex, snippet } from './edits';
+import { LineIndex, lineEndFrom, snippet } from './edits';
 import { dropListElements } from './list-removal';
 import { PyCall, PyReference, findReferences } from './python-calls';
 import { PyScope, logicalLines, readImports } from './python-imports';
@@ -19,9 +19,10 @@ const BATCH_NORM_PATHS = new Set([
   'tensorflow.keras.layers.BatchNormalization',
   'tf_keras.layers.BatchNormalization',
 ]);
-export const BATCHLESS_PATH = 'batchless_keras.BatchlessNormalization';
+const BATCHLESS_PATHS = new Set(['batchless_keras.BatchlessNormalization']);
 const LAYER = 'keras.layers.BatchNormalization';
 
+/** Tokens, imports and the uses of both layers, resolved through the file's imports. */
 function analyse(text: string) {
   const { tokens, problems } = tokenizePython(text);
   const lines = logicalLines(text, tokens);
@@ -30,15 +31,13 @@ function analyse(text: string) {
   const scope = new PyScope(imports);
   const resolvesTo = (paths: Set<string>) => (names: string[]) =>
     scope.resolve(names).some((path) => paths.has(path));
-  const batchless = new Set([BATCHLESS_PATH]);
   return {
     tokens,
     problems,
     lines,
     imports,
-    scope,
     batch: findReferences(text, tokens, importTokens, resolvesTo(BATCH_NORM_PATHS)),
-    batchless: findReferences(text, tokens, importTokens, resolvesTo(batchless)),
+    batchless: findReferences(text, tokens, importTokens, resolvesTo(BATCHLESS_PATHS)),
   };
 }
 
@@ -135,15 +134,10 @@ function convertCall(
       innerStart: call.open.end,
       innerEnd: call.close.start,
       hasComments: call.hasComments,
-      skipLineComment: (source, pos) => (source[pos] === '#' ? lineEnd(source, pos) : pos),
+      skipLineComment: (source, pos) => (source[pos] === '#' ? lineEndFrom(source, pos) : pos),
     }),
   );
   return { edits, dropped, notes };
-}
-
-function lineEnd(text: string, pos: number): number {
-  const offset = text.slice(pos).search(/[\r\n]/);
-  return offset < 0 ? text.length : pos + offset;
 }
 
 /** BN and batchless constructor calls of a Python file; tolerant of syntax errors. */

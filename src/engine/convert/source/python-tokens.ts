@@ -5,6 +5,8 @@
  * tokens, and the caller decides whether they matter.
  */
 
+import { lineEndFrom } from './edits';
+
 export type PyTokenKind = 'name' | 'number' | 'string' | 'op' | 'comment' | 'newline' | 'nl';
 
 export interface PyToken {
@@ -64,9 +66,9 @@ export function tokenizePython(text: string): PyTokens {
     } else if (ch === '\\' && lineBreakAt(text, pos + 1) > 0) {
       pos += 1 + lineBreakAt(text, pos + 1);
     } else if (ch === '#') {
-      const end = text.slice(pos).search(/[\r\n]/);
-      push('comment', pos, end < 0 ? text.length : pos + end);
-      pos = end < 0 ? text.length : pos + end;
+      const end = lineEndFrom(text, pos);
+      push('comment', pos, end);
+      pos = end;
     } else if (matchAt(STRING_PREFIX, text, pos) !== undefined) {
       const prefix = matchAt(STRING_PREFIX, text, pos) as string;
       const end = scanString(text, pos + prefix.length, prefix, problems, 0);

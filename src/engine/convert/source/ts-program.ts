@@ -1,4 +1,5 @@
 import * as ts from 'typescript';
+import { lineEndFrom } from './edits';
 import { SourceLanguage } from './types';
 
 /** A parsed file and a checker that resolves its identifiers to their declarations. */
@@ -103,14 +104,10 @@ export function hasCommentsInside(node: ts.Node, sourceFile: ts.SourceFile): boo
 
 /** If a `//` comment, or a `/* *\/` comment ending on the same line, starts at `pos`, its end. */
 export function skipScriptLineComment(text: string, pos: number): number {
-  if (text.startsWith('//', pos)) {
-    const lineEnd = text.slice(pos).search(/[\r\n]/);
-    return lineEnd < 0 ? text.length : pos + lineEnd;
-  }
+  if (text.startsWith('//', pos)) return lineEndFrom(text, pos);
   if (text.startsWith('/*', pos)) {
-    const close = text.indexOf('*/', pos + 2);
-    if (close < 0 || /[\r\n]/.test(text.slice(pos, close))) return pos;
-    return close + 2;
+    const close = text.slice(pos + 2, lineEndFrom(text, pos)).indexOf('*/');
+    return close < 0 ? pos : pos + 2 + close + 2;
   }
   return pos;
 }
