@@ -169,9 +169,11 @@ class BatchlessNormalization(keras.layers.Layer):
             else None
         )
 
-    def call(self, inputs, training: bool | None = None):
+    def call(self, inputs, training: bool | None = None, mask=None):
         # `training` is accepted and ignored on purpose: the layer computes the same thing in
         # training and inference. The NLL is registered in both, so evaluate() reports it too.
+        # `mask` is accepted like BatchNormalization's (a converted model's graph keeps BN's
+        # call arguments, {"mask": null}); a mask passes through and does not change the result.
         for observer in list(_input_observers):
             observer(self, inputs)
         shape = self._broadcast_shape(len(inputs.shape))
