@@ -24,6 +24,8 @@ export class ViewPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
   private disposed = false;
+  /** Run once the page has said `ready` and received the full state. */
+  private readonly whenReady: (() => void)[] = [];
 
   constructor(
     readonly view: ViewKind,
@@ -62,6 +64,12 @@ export class ViewPanel implements vscode.Disposable {
     });
   }
 
+  /** Runs `action` now if the page is listening, else right after it next says `ready`. */
+  afterReady(action: () => void): void {
+    if (this.isReady) action();
+    else this.whenReady.push(action);
+  }
+
   reveal(column?: vscode.ViewColumn, preserveFocus = false): void {
     this.panel.reveal(column, preserveFocus);
   }
@@ -80,6 +88,7 @@ export class ViewPanel implements vscode.Disposable {
     if (message.type === 'ready') {
       this.ready = true;
       void this.panel.webview.postMessage(this.host.fullState(this.view));
+      for (const action of this.whenReady.splice(0)) action();
       return;
     }
     this.host.receive(this.view, message);

@@ -149,18 +149,10 @@ export class ViewPanels implements vscode.Disposable {
         resolve(event.images);
       });
       this.show(view);
-      const panel = this.panels.get(view);
-      if (panel?.isReady) {
-        panel.post({ type: 'requestExport' });
-      } else {
-        // A page that is still loading gets the request once it has drawn the state.
-        const once = this.onDidRender((event) => {
-          if (event.view !== view) return;
-          once.dispose();
-          this.panels.get(view)?.post({ type: 'requestExport' });
-        });
-        setTimeout(() => once.dispose(), timeoutMs);
-      }
+      // A page that is still loading gets the request right after its full state.
+      this.panels
+        .get(view)
+        ?.afterReady(() => this.panels.get(view)?.post({ type: 'requestExport' }));
     });
   }
 

@@ -305,6 +305,27 @@ describe('panels', function () {
     }
   });
 
+  it('rebuilds its charts in the new colours when the colour theme changes', async () => {
+    const workbench = vscode.workspace.getConfiguration('workbench');
+    const previous = workbench.inspect<string>('colorTheme')?.globalValue;
+    const current = workbench.get<string>('colorTheme') ?? '';
+    const other = /light/i.test(current) ? 'Default Dark Modern' : 'Default Light Modern';
+    const done = rendered(panels, 'memory', [
+      'BN (whole batch)',
+      'batchless, micro-batch 8',
+      'batchless, micro-batch 32',
+      'batchless, micro-batch 64',
+      'peak step memory',
+      'resident before the step',
+    ]);
+    try {
+      await workbench.update('colorTheme', other, vscode.ConfigurationTarget.Global);
+      await done;
+    } finally {
+      await workbench.update('colorTheme', previous, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('a hidden view catches up on reveal: its page reloads and gets the folded state', async () => {
     // The training tab is in the background (statistics and memory opened over it), so its page
     // is gone: these increments are only stored, then sent whole on `ready`.
@@ -323,6 +344,16 @@ describe('panels', function () {
     ]);
     panels.show('training');
     await done;
+  });
+
+  it('exports a view that was closed: it opens, draws its state, then answers', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    assert.strictEqual(panels.isOpen('statistics'), false);
+    const images = await panels.exportCharts('statistics');
+    assert.deepStrictEqual(
+      images.map((i) => i.id),
+      ['statistics-mean', 'statistics-std', 'statistics-trajectory', 'statistics-histogram'],
+    );
   });
 });
 
