@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { join, resolve } from 'node:path';
 import * as ts from 'typescript';
 import * as tf from '@tensorflow/tfjs';
@@ -25,7 +26,7 @@ function runConverted(name: string): Record<string, unknown> {
       esModuleInterop: true,
     },
   }).outputText;
-  const modules: Record<string, unknown> = { batchless, path: require('node:path') };
+  const modules: Record<string, unknown> = { batchless, path };
   const fakeRequire = (id: string) => (id.startsWith('@tensorflow/') ? tf : modules[id]);
   const module = { exports: {} as Record<string, unknown> };
   new Function('require', 'module', 'exports', '__dirname', js)(
