@@ -53,9 +53,7 @@ def batchless_strata(
     return [strata[d] for d in sorted(strata)]
 
 
-def initialize_from_data(
-    model: keras.Model, x: Any, batch_size: int = 256
-) -> DataInitResult:
+def initialize_from_data(model: keras.Model, x: Any, batch_size: int = 256) -> DataInitResult:
     """Sets every batchless layer's μ and σ to the per-channel mean and biased std of its input.
 
     Runs `x` (an array, or a list/dict of arrays for multi-input models) through the model in
@@ -98,7 +96,9 @@ def initialize_from_data(
             a = np.asarray(ops.convert_to_numpy(inputs), dtype=np.float64)
             keep = layer.statistics_axes()
             axes = tuple(i for i in range(a.ndim) if i not in keep)
-            running.add(a.mean(axis=axes), a.var(axis=axes), int(np.prod([a.shape[i] for i in axes])))
+            running.add(
+                a.mean(axis=axes), a.var(axis=axes), int(np.prod([a.shape[i] for i in axes]))
+            )
 
         with observe_inputs(measure):
             for start in range(0, samples, batch_size):

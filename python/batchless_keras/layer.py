@@ -84,8 +84,10 @@ class BatchlessNormalization(keras.layers.Layer):
         super().__init__(**kwargs)
         self.supports_masking = True
         axes = [axis] if isinstance(axis, (int, np.integer)) else axis
-        if not isinstance(axes, (list, tuple)) or not axes or any(
-            isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in axes
+        if (
+            not isinstance(axes, (list, tuple))
+            or not axes
+            or any(isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in axes)
         ):
             raise ValueError(
                 "BatchlessNormalization: axis must be an integer or a non-empty list of "
@@ -258,7 +260,9 @@ class BatchlessNormalization(keras.layers.Layer):
         for i, s in enumerate(std_array):
             if not (np.isfinite(s) and s > 0):
                 raise ValueError(f"{self.name}: std[{i}] must be a finite number > 0, got {s}")
-        stored = [stored_from_std(float(s), self.std_parametrization, self.epsilon) for s in std_array]
+        stored = [
+            stored_from_std(float(s), self.std_parametrization, self.epsilon) for s in std_array
+        ]
         self.mean.assign(mean_array.reshape(shape).astype(np.float32))
         self.std.assign(np.asarray(stored, dtype=np.float32).reshape(shape))
 

@@ -54,7 +54,9 @@ COLLECTIVE_OPS = ("CollectiveReduce", "CollectiveGather", "CollectiveBcast", "Nc
 def split_cpu(replicas: int) -> None:
     """Splits the CPU into logical devices; TensorFlow allows it only before it initializes them."""
     cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * replicas
+    )
 
 
 def build_model(input_shape: tuple[int, ...], classes: int) -> keras.Model:
@@ -91,7 +93,11 @@ def task_loss_for(model: keras.Model, probe: np.ndarray) -> keras.losses.Loss:
 
 
 def batchless_layers(model: keras.Model) -> list[BatchlessNormalization]:
-    return [l for l in model._flatten_layers(include_self=False) if isinstance(l, BatchlessNormalization)]
+    return [
+        l
+        for l in model._flatten_layers(include_self=False)
+        if isinstance(l, BatchlessNormalization)
+    ]
 
 
 def total_loss(model, loss_fn, x, y):
@@ -114,7 +120,9 @@ def check_accumulation(model, loss_fn, x, y, micro_batch: int) -> dict:
     of terms that nearly cancel, and rounding alone moves it by more than 1e-5 of its size; the
     same batch in another order shows that floor, printed beside the float32 difference.
     """
-    loss64 = keras.losses.SparseCategoricalCrossentropy(from_logits=loss_fn.from_logits, dtype="float64")
+    loss64 = keras.losses.SparseCategoricalCrossentropy(
+        from_logits=loss_fn.from_logits, dtype="float64"
+    )
     exact = _accumulation_difference(float64_twin(model), loss64, x, y, micro_batch)
     rounded = _accumulation_difference(model, loss_fn, x, y, micro_batch)
     order = np.random.default_rng(0).permutation(len(x))
@@ -141,7 +149,9 @@ def _accumulation_difference(model, loss_fn, x, y, micro_batch: int) -> tuple[fl
         weight = (end - start) / len(x)
         for i, g in enumerate(gradients(model, loss_fn, x[start:end], y[start:end])):
             if (g is None) != (full[i] is None):
-                raise AssertionError(f"{model.trainable_variables[i].path}: gradient presence differs")
+                raise AssertionError(
+                    f"{model.trainable_variables[i].path}: gradient presence differs"
+                )
             if g is not None:
                 accumulated[i] += weight * np.asarray(g, np.float64)
     return _max_relative_difference(model, full, accumulated)
@@ -149,7 +159,9 @@ def _accumulation_difference(model, loss_fn, x, y, micro_batch: int) -> tuple[fl
 
 def float64_twin(model: keras.Model) -> keras.Model:
     """The same model and weights with every layer computing in float64 (outside any strategy)."""
-    twin = keras.saving.deserialize_keras_object(_as_float64(keras.saving.serialize_keras_object(model)))
+    twin = keras.saving.deserialize_keras_object(
+        _as_float64(keras.saving.serialize_keras_object(model))
+    )
     twin.set_weights([np.asarray(w, np.float64) for w in model.get_weights()])
     return twin
 
@@ -158,7 +170,10 @@ def _as_float64(node):
     if isinstance(node, dict):
         if node.get("class_name") == "DTypePolicy":
             return {**node, "config": {**node["config"], "name": "float64"}}
-        return {k: "float64" if k == "dtype" and v == "float32" else _as_float64(v) for k, v in node.items()}
+        return {
+            k: "float64" if k == "dtype" and v == "float32" else _as_float64(v)
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_as_float64(v) for v in node]
     return node
@@ -194,7 +209,7 @@ def collectives_in_forward(strategy, model, batch) -> dict[str, int]:
 
 
 def sync_batchnorm_control(strategy, input_shape, batch) -> dict[str, int]:
-    """The same count for a SyncBatchNorm model, to show the count does see normalization traffic."""
+    """The same count for a SyncBatchNorm model: proof that the count sees normalization traffic."""
     with strategy.scope():
         inputs = keras.Input(input_shape)
         x = keras.layers.Conv2D(4, 3, padding="same")(inputs)
@@ -212,7 +227,9 @@ def check_independence(strategy, model, reference, x) -> dict:
     )
     shards = [np.asarray(t) for t in strategy.experimental_local_results(outputs)]
     per_replica = np.concatenate(shards, axis=0)
-    alone = np.concatenate([np.asarray(reference(x[i : i + 1], training=True)) for i in range(len(x))])
+    alone = np.concatenate(
+        [np.asarray(reference(x[i : i + 1], training=True)) for i in range(len(x))]
+    )
     difference = float(np.abs(per_replica - alone).max() / max(np.abs(alone).max(), 1e-30))
     return {
         "replica_shard_sizes": [len(s) for s in shards],
@@ -265,8 +282,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="a .keras file to load instead of the built-in CNN")
     parser.add_argument("--steps", type=int, default=5, help="optimizer steps to train")
-    parser.add_argument("--batch-size", type=int, default=32, help="global batch (split over replicas)")
-    parser.add_argument("--micro-batch", type=int, default=4, help="micro-batch of the accumulation check")
+    parser.add_argument(
+        "--batch-size", type=int, default=32, help="global batch (split over replicas)"
+    )
+    parser.add_argument(
+        "--micro-batch", type=int, default=4, help="micro-batch of the accumulation check"
+    )
     parser.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
     parser.add_argument("--learning-rate", type=float, default=0.01)
     parser.add_argument("--save", help="write the trained model here (.keras)")
@@ -308,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"accumulation: batch {accumulation['batch']} vs micro-batches of "
         f"{accumulation['micro_batch']}, max relative difference per variable: float64 "
-        f"{accumulation['max_relative_difference']:.2e} ({accumulation['worst_variable']}); float32 "
+        f"{accumulation['max_relative_difference']:.2e} ({accumulation['worst_variable']}); "
+        "float32 "
         f"{accumulation['float32_max_relative_difference']:.2e} "
         f"({accumulation['float32_worst_variable']}; the same batch reordered: "
         f"{accumulation['float32_reorder_difference']:.2e}) -> "
@@ -335,7 +357,11 @@ def main(argv: list[str] | None = None) -> int:
         model.compile(
             optimizer=make_optimizer(args.optimizer, args.learning_rate),
             loss=loss_fn,
-            metrics=[keras.metrics.SparseCategoricalCrossentropy(name="task", from_logits=loss_fn.from_logits)],
+            metrics=[
+                keras.metrics.SparseCategoricalCrossentropy(
+                    name="task", from_logits=loss_fn.from_logits
+                )
+            ],
         )
     step_check: dict = {}
 
@@ -345,12 +371,18 @@ def main(argv: list[str] | None = None) -> int:
 
     log = StepLog(compare_first_step)
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(args.batch_size).repeat()
-    print(f"training {args.steps} steps, global batch {args.batch_size} ({args.batch_size // REPLICAS} per replica):")
-    model.fit(dataset, epochs=args.steps, steps_per_epoch=1, callbacks=[log], shuffle=False, verbose=0)
+    print(
+        f"training {args.steps} steps, global batch {args.batch_size} "
+        f"({args.batch_size // REPLICAS} per replica):"
+    )
+    model.fit(
+        dataset, epochs=args.steps, steps_per_epoch=1, callbacks=[log], shuffle=False, verbose=0
+    )
     if step_check:
         print(
             f"one distributed step vs one single-device step: max relative weight difference "
-            f"{step_check['max_relative_difference']:.2e} -> {'ok' if step_check['passed'] else 'FAILED'}"
+            f"{step_check['max_relative_difference']:.2e} -> "
+            f"{'ok' if step_check['passed'] else 'FAILED'}"
         )
     mismatch = {l.name: round(float(l.nll(_input_of(model, l, first_x))), 6) for l in layers}
     print(f"distribution mismatch (gauged NLL) per layer: {mismatch}")

@@ -59,7 +59,11 @@ class StrataTest(unittest.TestCase):
 
     def test_sequential_and_nested_models_fall_back_to_one_layer_per_stratum(self) -> None:
         sequential = keras.Sequential(
-            [keras.Input((3,)), BatchlessNormalization(name="s1"), BatchlessNormalization(name="s2")]
+            [
+                keras.Input((3,)),
+                BatchlessNormalization(name="s1"),
+                BatchlessNormalization(name="s2"),
+            ]
         )
         layers = [sequential.get_layer("s1"), sequential.get_layer("s2")]
         self.assertEqual(batchless_strata(sequential, layers), [[layers[0]], [layers[1]]])

@@ -36,7 +36,8 @@ for kind in ("log", "abs", "inv"):
     layer.build((None, 3, 3, 2))
     std = np.asarray(ref["std"])
     stored = {"log": np.log(std), "abs": std, "inv": 1 / std}[kind]
-    layer.set_weights([np.asarray(v, np.float32) for v in (ref["mean"], stored, ref["gamma"], ref["beta"])])
+    values = (ref["mean"], stored, ref["gamma"], ref["beta"])
+    layer.set_weights([np.asarray(v, np.float32) for v in values])
     x = jnp.asarray(ref["input"], jnp.float32)
     w = jnp.asarray(ref["task_weights"], jnp.float32)
     values = [v.value for v in layer.trainable_variables]

@@ -134,7 +134,9 @@ class VariablesTest(unittest.TestCase):
     def test_initial_std_is_exact_in_every_parametrization(self) -> None:
         stored = {"log": np.log(2.5), "abs": 2.5 - 1e-5, "inv": 0.4}
         for kind, expected in stored.items():
-            layer = BatchlessNormalization(std_parametrization=kind, initial_mean=0.5, initial_std=2.5)
+            layer = BatchlessNormalization(
+                std_parametrization=kind, initial_mean=0.5, initial_std=2.5
+            )
             layer.build((None, 2))
             assert_close(layer.std.numpy(), [expected] * 2, atol=1e-7, rtol=1e-6, what=kind)
             mean, std = layer.get_statistics()
@@ -237,7 +239,9 @@ class BehaviourTest(unittest.TestCase):
         rng = np.random.default_rng(3)
         x = rng.normal([3.0, -1.0], [2.0, 0.5], size=(512, 2)).astype(np.float32)
         inputs = keras.Input((2,))
-        layers = [BatchlessNormalization(std_parametrization=k, name=k) for k in ("log", "abs", "inv")]
+        layers = [
+            BatchlessNormalization(std_parametrization=k, name=k) for k in ("log", "abs", "inv")
+        ]
         model = keras.Model(inputs, keras.layers.Concatenate()([layer(inputs) for layer in layers]))
         model.compile(optimizer=keras.optimizers.Adam(0.1))
         with warnings.catch_warnings():
@@ -265,25 +269,30 @@ class SavingTest(unittest.TestCase):
             model.save(path)
             with zipfile.ZipFile(path) as archive:
                 config = json.loads(archive.read("config.json"))
-            entries = [l for l in config["config"]["layers"] if l["class_name"] == "BatchlessNormalization"]
+            entries = [
+                l for l in config["config"]["layers"] if l["class_name"] == "BatchlessNormalization"
+            ]
             self.assertEqual(len(entries), 2)
             for entry in entries:
                 self.assertEqual(entry["module"], "batchless_keras")
                 self.assertEqual(entry["registered_name"], "batchless>BatchlessNormalization")
             loaded = keras.saving.load_model(path)
-        assert_close(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=0, rtol=0, what="y")
+        assert_close(
+            loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=0, rtol=0, what="y"
+        )
         for a, b in zip(model.weights, loaded.weights):
             self.assertEqual(a.path, b.path)
             assert_close(b.numpy(), a.numpy(), atol=0, rtol=0, what=a.path)
-        self.assertEqual(loaded.get_layer("bln_head").get_config(), model.get_layer("bln_head").get_config())
+        self.assertEqual(
+            loaded.get_layer("bln_head").get_config(), model.get_layer("bln_head").get_config()
+        )
 
     def test_a_fresh_process_loads_it_only_after_importing_the_package(self) -> None:
         model = small_model()
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "small.keras")
             model.save(path)
-            script = textwrap.dedent(
-                f"""
+            script = textwrap.dedent(f"""
                 import os, sys
                 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
                 sys.path.insert(0, {support.PACKAGE_DIR!r})
@@ -296,8 +305,7 @@ class SavingTest(unittest.TestCase):
                 import batchless_keras
                 model = keras.saving.load_model({path!r})
                 print("loaded:", type(model.get_layer("bln_conv")).__name__)
-                """
-            )
+                """)
             result = subprocess.run(
                 [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
             )

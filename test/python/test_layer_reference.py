@@ -91,9 +91,7 @@ class ReferenceMixin:
             tape.watch(x)
             nll = layer.nll(x)
         variables = [layer.mean, layer.std, layer.gamma, layer.beta]
-        d_mean, d_std, d_gamma, d_beta, d_x = tape.gradient(
-            nll, [v.value for v in variables] + [x]
-        )
+        d_mean, d_std, d_gamma, d_beta, d_x = tape.gradient(nll, [v.value for v in variables] + [x])
         assert_close(d_mean, flat(ref["grad_nll"]["mean"]), what="d nll/d mean", **TOL)
         assert_close(d_std, flat(ref["grad_nll"]["std_variable"]), what="d nll/d std", **TOL)
         self.assertEqual(flat(ref["grad_nll"]["gamma"]).tolist(), [0, 0])

@@ -32,9 +32,22 @@ class PackagingTest(unittest.TestCase):
                 ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"),
             )
             result = subprocess.run(
-                [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                 "--no-index", "--quiet", source, "-w", os.path.join(folder, "dist")],
-                capture_output=True, text=True, timeout=180,
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "wheel",
+                    "--no-deps",
+                    "--no-build-isolation",
+                    "--no-index",
+                    "--quiet",
+                    source,
+                    "-w",
+                    os.path.join(folder, "dist"),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=180,
             )
             self.assertEqual(result.returncode, 0, result.stderr[-2000:])
             (wheel,) = os.listdir(os.path.join(folder, "dist"))
