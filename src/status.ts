@@ -52,7 +52,8 @@ export class StatusBar implements vscode.Disposable {
         break;
       case 'training':
         this.item.text = `$(sync~spin) Batchless: step ${s.step}/${s.total}`;
-        this.item.tooltip = 'Batchless: a training session is running (cancel it from its progress notification).';
+        this.item.tooltip =
+          'Batchless: a training session is running (cancel it from its progress notification).';
         this.item.backgroundColor = undefined;
         break;
       case 'unavailable':

@@ -27,36 +27,69 @@ export const convertModel: CommandFactory = (ctx) => async (arg?: unknown, optio
   return convertModelFile(ctx, model, confirm);
 };
 
-async function convertSource(ctx: Ctx, uri: vscode.Uri, confirm: boolean): Promise<SourceRewriteResult | undefined> {
+async function convertSource(
+  ctx: Ctx,
+  uri: vscode.Uri,
+  confirm: boolean,
+): Promise<SourceRewriteResult | undefined> {
   const document = await vscode.workspace.openTextDocument(uri);
-  const result = await ctx.engine.run({ type: 'rewriteSource', request: { fileName: document.fileName, text: document.getText() } });
+  const result = await ctx.engine.run({
+    type: 'rewriteSource',
+    request: { fileName: document.fileName, text: document.getText() },
+  });
   if (result.kind !== 'rewrite') throw new Error(`unexpected engine answer '${result.kind}'`);
   const rewrite = result.result;
   const unsupported = rewrite.unsupported.map((u) => `line ${u.line}: ${u.reason}`).join('; ');
   if (rewrite.edits.length === 0) {
-    void vscode.window.showInformationMessage(`Batchless: no BatchNormalization calls to convert in ${vscode.workspace.asRelativePath(uri)}.${unsupported ? ` Left alone: ${unsupported}` : ''}`);
+    void vscode.window.showInformationMessage(
+      `Batchless: no BatchNormalization calls to convert in ${vscode.workspace.asRelativePath(uri)}.${unsupported ? ` Left alone: ${unsupported}` : ''}`,
+    );
     return rewrite;
   }
   if (confirm) {
     const dropped = [...new Set(rewrite.converted.flatMap((c) => c.droppedArguments))];
     const detail = [
-      ...rewrite.converted.map((c) => `line ${c.line}: ${c.original.split('\n')[0].trim()} → ${c.replacement.split('\n')[0].trim()}`),
+      ...rewrite.converted.map(
+        (c) =>
+          `line ${c.line}: ${c.original.split('\n')[0].trim()} → ${c.replacement.split('\n')[0].trim()}`,
+      ),
       dropped.length ? `Dropped arguments: ${dropped.join(', ')} (batch-norm only).` : '',
       rewrite.importAdded ? `Adds: ${rewrite.importAdded}` : '',
       unsupported ? `Left alone: ${unsupported}` : '',
-    ].filter(Boolean).join('\n');
-    const choice = await vscode.window.showInformationMessage(`Convert ${rewrite.converted.length} BatchNormalization call(s) to batchless?`, { modal: true, detail }, 'Convert');
+    ]
+      .filter(Boolean)
+      .join('\n');
+    const choice = await vscode.window.showInformationMessage(
+      `Convert ${rewrite.converted.length} BatchNormalization call(s) to batchless?`,
+      { modal: true, detail },
+      'Convert',
+    );
     if (choice !== 'Convert') return undefined;
   }
   const edit = new vscode.WorkspaceEdit();
-  for (const e of rewrite.edits) edit.replace(uri, new vscode.Range(document.positionAt(e.start), document.positionAt(e.end)), e.newText);
-  if (!(await vscode.workspace.applyEdit(edit))) throw new Error(`VS Code refused the edit to ${uri.fsPath} (was the file changed meanwhile?)`);
-  void vscode.window.showInformationMessage(`Batchless: converted ${rewrite.converted.length} call(s) in ${vscode.workspace.asRelativePath(uri)}; Undo reverts it.`);
+  for (const e of rewrite.edits)
+    edit.replace(
+      uri,
+      new vscode.Range(document.positionAt(e.start), document.positionAt(e.end)),
+      e.newText,
+    );
+  if (!(await vscode.workspace.applyEdit(edit)))
+    throw new Error(`VS Code refused the edit to ${uri.fsPath} (was the file changed meanwhile?)`);
+  void vscode.window.showInformationMessage(
+    `Batchless: converted ${rewrite.converted.length} call(s) in ${vscode.workspace.asRelativePath(uri)}; Undo reverts it.`,
+  );
   return rewrite;
 }
 
-async function convertModelFile(ctx: Ctx, path: string, confirm: boolean): Promise<ConversionSummary | undefined> {
-  const preview = await ctx.engine.run({ type: 'convert', request: { path, dryRun: true, inPlace: false } });
+async function convertModelFile(
+  ctx: Ctx,
+  path: string,
+  confirm: boolean,
+): Promise<ConversionSummary | undefined> {
+  const preview = await ctx.engine.run({
+    type: 'convert',
+    request: { path, dryRun: true, inPlace: false },
+  });
   if (preview.kind !== 'convert') throw new Error(`unexpected engine answer '${preview.kind}'`);
   const summary = preview.summary;
   if (summary.noop) {
@@ -71,16 +104,30 @@ async function convertModelFile(ctx: Ctx, path: string, confirm: boolean): Promi
     'The original is kept in .batchless-backup/ beside the model.',
   ].join('\n');
   if (preview.refused) {
-    const choice = await vscode.window.showWarningMessage(`Batchless: the converted model differs from the original beyond the tolerance.`, { modal: true, detail }, 'Convert Anyway');
+    const choice = await vscode.window.showWarningMessage(
+      `Batchless: the converted model differs from the original beyond the tolerance.`,
+      { modal: true, detail },
+      'Convert Anyway',
+    );
     if (choice !== 'Convert Anyway') return summary;
   } else if (confirm) {
-    const choice = await vscode.window.showInformationMessage(`Convert ${summary.layers.length} BatchNormalization layer(s) in ${vscode.workspace.asRelativePath(path)} to batchless?`, { modal: true, detail }, 'Convert');
+    const choice = await vscode.window.showInformationMessage(
+      `Convert ${summary.layers.length} BatchNormalization layer(s) in ${vscode.workspace.asRelativePath(path)} to batchless?`,
+      { modal: true, detail },
+      'Convert',
+    );
     if (choice !== 'Convert') return undefined;
   }
-  const done = await ctx.engine.run({ type: 'convert', request: { path, dryRun: false, inPlace: true, force: preview.refused } });
-  if (done.kind !== 'convert') throw new Error(`unexpected engine answer '${done.kind}'`);
-  void vscode.window.showInformationMessage(`Batchless: ${done.summary.message}`, 'Restore Backup').then((choice) => {
-    if (choice === 'Restore Backup') void vscode.commands.executeCommand('batchless.restoreBackup', vscode.Uri.file(path));
+  const done = await ctx.engine.run({
+    type: 'convert',
+    request: { path, dryRun: false, inPlace: true, force: preview.refused },
   });
+  if (done.kind !== 'convert') throw new Error(`unexpected engine answer '${done.kind}'`);
+  void vscode.window
+    .showInformationMessage(`Batchless: ${done.summary.message}`, 'Restore Backup')
+    .then((choice) => {
+      if (choice === 'Restore Backup')
+        void vscode.commands.executeCommand('batchless.restoreBackup', vscode.Uri.file(path));
+    });
   return done.summary;
 }

@@ -28,14 +28,25 @@ export const exportReport: CommandFactory = (ctx) => async (arg?: unknown) => {
         ctx.log.warn(`export of ${view} charts failed: ${String(err)}`);
         return [];
       });
-      for (const image of images) await write(`batchless-${view}-${image.id}.png`, Buffer.from(image.dataUrl.slice(image.dataUrl.indexOf(',') + 1), 'base64'));
+      for (const image of images)
+        await write(
+          `batchless-${view}-${image.id}.png`,
+          Buffer.from(image.dataUrl.slice(image.dataUrl.indexOf(',') + 1), 'base64'),
+        );
     }
   }
-  void vscode.window.showInformationMessage(`Batchless: wrote ${written.length} files to ${folder.fsPath}.`);
+  void vscode.window.showInformationMessage(
+    `Batchless: wrote ${written.length} files to ${folder.fsPath}.`,
+  );
   return written.map((u) => u.fsPath);
 };
 
 async function pickFolder(): Promise<vscode.Uri | undefined> {
-  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Export Batchless report here', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    openLabel: 'Export Batchless report here',
+    defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+  });
   return picked?.[0];
 }

@@ -21,13 +21,20 @@ export function lastTrainRequest(state: vscode.Memento): TrainRequest {
   return { ...DEFAULT_TRAIN_REQUEST, ...state.get<Partial<TrainRequest>>(STATE_KEY, {}) };
 }
 
-export async function rememberTrainRequest(state: vscode.Memento, request: TrainRequest): Promise<void> {
+export async function rememberTrainRequest(
+  state: vscode.Memento,
+  request: TrainRequest,
+): Promise<void> {
   await state.update(STATE_KEY, request);
 }
 
 /** Model files in the workspace the engine can load (bounded search). */
 export async function findModelFiles(): Promise<vscode.Uri[]> {
-  const found = await vscode.workspace.findFiles('**/{model.json,*.keras,*.h5}', '**/{node_modules,.batchless-backup,.git}/**', 50);
+  const found = await vscode.workspace.findFiles(
+    '**/{model.json,*.keras,*.h5}',
+    '**/{node_modules,.batchless-backup,.git}/**',
+    50,
+  );
   return found.filter((uri) => !uri.path.endsWith('.weights.h5'));
 }
 
@@ -42,32 +49,72 @@ async function findDataFiles(): Promise<vscode.Uri[]> {
 export async function pickTrainRequest(state: vscode.Memento): Promise<TrainRequest | undefined> {
   const last = lastTrainRequest(state);
   const models = await findModelFiles();
-  const model = await quickPick('Model to train', [
-    { label: 'builtin:mlp', description: '784-256-norm-relu-256-norm-relu-10' },
-    { label: 'builtin:cnn', description: 'conv16-norm-relu-pool-conv32-norm-relu-gap-dense10' },
-    ...models.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), description: 'model file in the workspace', value: uri.fsPath })),
-  ], last.model);
+  const model = await quickPick(
+    'Model to train',
+    [
+      { label: 'builtin:mlp', description: '784-256-norm-relu-256-norm-relu-10' },
+      { label: 'builtin:cnn', description: 'conv16-norm-relu-pool-conv32-norm-relu-gap-dense10' },
+      ...models.map((uri) => ({
+        label: vscode.workspace.asRelativePath(uri),
+        description: 'model file in the workspace',
+        value: uri.fsPath,
+      })),
+    ],
+    last.model,
+  );
   if (model === undefined) return undefined;
   const dataFiles = await findDataFiles();
-  const data = await quickPick('Data set', [
-    { label: 'mnist', description: '10,000 real MNIST digits (built in)' },
-    { label: 'synthetic', description: 'a Gaussian-mixture classification set' },
-    ...dataFiles.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), description: uri.path.endsWith('.npy') ? 'give x.npy,y.npy: pick x, y is guessed beside it' : 'CSV: features + label column', value: npyPair(uri.fsPath) })),
-  ], last.data);
+  const data = await quickPick(
+    'Data set',
+    [
+      { label: 'mnist', description: '10,000 real MNIST digits (built in)' },
+      { label: 'synthetic', description: 'a Gaussian-mixture classification set' },
+      ...dataFiles.map((uri) => ({
+        label: vscode.workspace.asRelativePath(uri),
+        description: uri.path.endsWith('.npy')
+          ? 'give x.npy,y.npy: pick x, y is guessed beside it'
+          : 'CSV: features + label column',
+        value: npyPair(uri.fsPath),
+      })),
+    ],
+    last.data,
+  );
   if (data === undefined) return undefined;
-  const norm = (await quickPick('Normalization', [
-    { label: 'batchless', description: 'learned Gaussian per channel; converts BN layers of a model file' },
-    { label: 'batch', description: 'batch normalization (built-in models), or the file as it is' },
-    { label: 'none', description: 'no normalization (built-in models only)' },
-  ], last.norm)) as NormChoice | undefined;
+  const norm = (await quickPick(
+    'Normalization',
+    [
+      {
+        label: 'batchless',
+        description: 'learned Gaussian per channel; converts BN layers of a model file',
+      },
+      {
+        label: 'batch',
+        description: 'batch normalization (built-in models), or the file as it is',
+      },
+      { label: 'none', description: 'no normalization (built-in models only)' },
+    ],
+    last.norm,
+  )) as NormChoice | undefined;
   if (norm === undefined) return undefined;
-  const batchSize = await numberInput('Effective batch size (instances per optimizer step)', last.batchSize);
+  const batchSize = await numberInput(
+    'Effective batch size (instances per optimizer step)',
+    last.batchSize,
+  );
   if (batchSize === undefined) return undefined;
-  const microBatchSize = await numberInput('Micro-batch size (instances per pass; gradients accumulate)', Math.min(last.microBatchSize, batchSize), batchSize);
+  const microBatchSize = await numberInput(
+    'Micro-batch size (instances per pass; gradients accumulate)',
+    Math.min(last.microBatchSize, batchSize),
+    batchSize,
+  );
   if (microBatchSize === undefined) return undefined;
   const epochs = await numberInput('Epochs', last.epochs);
   if (epochs === undefined) return undefined;
-  const maxSteps = await numberInput('Stop after this many steps (0: no limit)', last.maxSteps, undefined, 0);
+  const maxSteps = await numberInput(
+    'Stop after this many steps (0: no limit)',
+    last.maxSteps,
+    undefined,
+    0,
+  );
   if (maxSteps === undefined) return undefined;
   return { ...last, model, data, norm, batchSize, microBatchSize, epochs, maxSteps };
 }
@@ -77,13 +124,28 @@ function npyPair(xPath: string): string {
   return y !== xPath ? `${xPath},${y}` : xPath;
 }
 
-async function quickPick(title: string, items: (vscode.QuickPickItem & { value?: string })[], current: string): Promise<string | undefined> {
-  const sorted = [...items].sort((a, b) => Number((b.value ?? b.label) === current) - Number((a.value ?? a.label) === current));
-  const picked = await vscode.window.showQuickPick(sorted, { title: `Batchless: ${title}`, placeHolder: `current: ${current}`, ignoreFocusOut: true });
+async function quickPick(
+  title: string,
+  items: (vscode.QuickPickItem & { value?: string })[],
+  current: string,
+): Promise<string | undefined> {
+  const sorted = [...items].sort(
+    (a, b) => Number((b.value ?? b.label) === current) - Number((a.value ?? a.label) === current),
+  );
+  const picked = await vscode.window.showQuickPick(sorted, {
+    title: `Batchless: ${title}`,
+    placeHolder: `current: ${current}`,
+    ignoreFocusOut: true,
+  });
   return picked ? (picked.value ?? picked.label) : undefined;
 }
 
-async function numberInput(title: string, value: number, max?: number, min = 1): Promise<number | undefined> {
+async function numberInput(
+  title: string,
+  value: number,
+  max?: number,
+  min = 1,
+): Promise<number | undefined> {
   const text = await vscode.window.showInputBox({
     title: `Batchless: ${title}`,
     value: String(value),

@@ -8,6 +8,8 @@ export const restoreBackup: CommandFactory = () => async (arg?: unknown) => {
   const model = await pickModel(arg, 'restore', false);
   if (!model) return undefined;
   const restored = await restoreLatestBackup(model);
-  void vscode.window.showInformationMessage(`Batchless: restored ${restored.map((f) => vscode.workspace.asRelativePath(f)).join(', ')} from the newest backup.`);
+  void vscode.window.showInformationMessage(
+    `Batchless: restored ${restored.map((f) => vscode.workspace.asRelativePath(f)).join(', ')} from the newest backup.`,
+  );
   return restored;
 };

@@ -16,7 +16,9 @@ export const showMemory: CommandFactory = (ctx) => async (arg?: unknown, options
   if (!requireTrust('Measuring memory')) return undefined;
   const model = await pickModel(arg, 'measure');
   if (!model) return undefined;
-  const batchSizes = Array.isArray((options as { batchSizes?: unknown })?.batchSizes) ? (options as { batchSizes: number[] }).batchSizes : SWEEP_BATCH_SIZES;
+  const batchSizes = Array.isArray((options as { batchSizes?: unknown })?.batchSizes)
+    ? (options as { batchSizes: number[] }).batchSizes
+    : SWEEP_BATCH_SIZES;
   ctx.panels.show('memory');
   // Keep the per-step measurements of the last training session; the sweep starts afresh.
   const previous = ctx.panels.state('memory');
@@ -24,10 +26,17 @@ export const showMemory: CommandFactory = (ctx) => async (arg?: unknown, options
   ctx.panels.setState({ view: 'memory', state: { status: 'running', model, perStep, sweep: [] } });
   try {
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Batchless: measuring memory of ${model}`, cancellable: false },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Batchless: measuring memory of ${model}`,
+        cancellable: false,
+      },
       (progress) =>
         ctx.engine.run(
-          { type: 'memory', request: { model, data: 'mnist', batchSizes, microBatchSizes: SWEEP_MICRO_BATCH_SIZES } },
+          {
+            type: 'memory',
+            request: { model, data: 'mnist', batchSizes, microBatchSizes: SWEEP_MICRO_BATCH_SIZES },
+          },
           {
             onSweepPoint: (point: SweepPointData) => {
               ctx.panels.post('memory', { type: 'sweepPoint', point });
@@ -37,11 +46,17 @@ export const showMemory: CommandFactory = (ctx) => async (arg?: unknown, options
         ),
     );
     if (result.kind !== 'memory') throw new Error(`unexpected engine answer '${result.kind}'`);
-    ctx.panels.setState({ view: 'memory', state: { status: 'ready', model, perStep, sweep: result.points } });
+    ctx.panels.setState({
+      view: 'memory',
+      state: { status: 'ready', model, perStep, sweep: result.points },
+    });
     return result.points;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    ctx.panels.setState({ view: 'memory', state: { status: 'failed', message, model, perStep, sweep: [] } });
+    ctx.panels.setState({
+      view: 'memory',
+      state: { status: 'failed', message, model, perStep, sweep: [] },
+    });
     throw err;
   }
 };

@@ -2,7 +2,11 @@ import * as vscode from 'vscode';
 import type { TrainRequest } from '../shared/protocol';
 import type { TrainSummary } from '../shared/train-events';
 import type { CommandFactory } from './context';
-import { DEFAULT_TRAIN_REQUEST, pickTrainRequest, rememberTrainRequest } from './pick-train-request';
+import {
+  DEFAULT_TRAIN_REQUEST,
+  pickTrainRequest,
+  rememberTrainRequest,
+} from './pick-train-request';
 import { requireTrust } from './trust';
 
 /**
@@ -12,24 +16,44 @@ import { requireTrust } from './trust';
  */
 export const trainSession: CommandFactory = (ctx) => async (arg?: unknown) => {
   if (!requireTrust('Training')) return undefined;
-  const request = isPartialRequest(arg) ? { ...DEFAULT_TRAIN_REQUEST, ...arg } : await pickTrainRequest(ctx.extension.workspaceState);
+  const request = isPartialRequest(arg)
+    ? { ...DEFAULT_TRAIN_REQUEST, ...arg }
+    : await pickTrainRequest(ctx.extension.workspaceState);
   if (!request) return undefined;
   await rememberTrainRequest(ctx.extension.workspaceState, request);
   return runTraining(ctx, request);
 };
 
-async function runTraining(ctx: Parameters<CommandFactory>[0], request: TrainRequest): Promise<TrainSummary | undefined> {
+async function runTraining(
+  ctx: Parameters<CommandFactory>[0],
+  request: TrainRequest,
+): Promise<TrainSummary | undefined> {
   if (ctx.engine.busy) {
-    void vscode.window.showWarningMessage('Batchless: a job is already running in the engine; cancel it or wait for it to finish.');
+    void vscode.window.showWarningMessage(
+      'Batchless: a job is already running in the engine; cancel it or wait for it to finish.',
+    );
     return undefined;
   }
   ctx.panels.show('training');
-  ctx.panels.setState({ view: 'training', state: { status: 'running', request, steps: [], evals: [] } });
-  ctx.panels.setState({ view: 'statistics', state: { status: 'idle', layers: [], trajectories: [], model: request.model } });
-  ctx.panels.setState({ view: 'memory', state: { status: 'idle', perStep: [], sweep: [], model: request.model } });
+  ctx.panels.setState({
+    view: 'training',
+    state: { status: 'running', request, steps: [], evals: [] },
+  });
+  ctx.panels.setState({
+    view: 'statistics',
+    state: { status: 'idle', layers: [], trajectories: [], model: request.model },
+  });
+  ctx.panels.setState({
+    view: 'memory',
+    state: { status: 'idle', perStep: [], sweep: [], model: request.model },
+  });
   try {
     const summary = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Batchless: training ${request.model}`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Batchless: training ${request.model}`,
+        cancellable: true,
+      },
       async (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
@@ -40,11 +64,15 @@ async function runTraining(ctx: Parameters<CommandFactory>[0], request: TrainReq
           {
             signal: abort.signal,
             onTrainEvent: (event) => {
-              for (const view of ['training', 'statistics', 'memory'] as const) ctx.panels.post(view, { type: 'trainEvent', event });
+              for (const view of ['training', 'statistics', 'memory'] as const)
+                ctx.panels.post(view, { type: 'trainEvent', event });
               if (event.type === 'start') total = event.totalSteps;
               if (event.type === 'step' && total > 0) {
                 const percent = (100 * event.step) / total;
-                progress.report({ increment: percent - reported, message: `step ${event.step}/${total}, loss ${event.taskLoss.toFixed(3)}` });
+                progress.report({
+                  increment: percent - reported,
+                  message: `step ${event.step}/${total}, loss ${event.taskLoss.toFixed(3)}`,
+                });
                 reported = percent;
                 ctx.status.set({ kind: 'training', step: event.step, total });
               }
@@ -55,17 +83,34 @@ async function runTraining(ctx: Parameters<CommandFactory>[0], request: TrainReq
         return result.summary;
       },
     );
-    ctx.status.set({ kind: 'ready', backend: summary.backend, detail: `Last session: ${summary.stopped}, ${summary.steps} steps.` });
-    const accuracy = Number.isFinite(summary.testAccuracy) ? `, test accuracy ${(summary.testAccuracy * 100).toFixed(1)}%` : '';
-    if (summary.stopped === 'diverged') void vscode.window.showErrorMessage(`Batchless: ${summary.message}`);
-    else void vscode.window.showInformationMessage(`Batchless: session ${summary.stopped} after ${summary.steps} steps${accuracy}.`);
+    ctx.status.set({
+      kind: 'ready',
+      backend: summary.backend,
+      detail: `Last session: ${summary.stopped}, ${summary.steps} steps.`,
+    });
+    const accuracy = Number.isFinite(summary.testAccuracy)
+      ? `, test accuracy ${(summary.testAccuracy * 100).toFixed(1)}%`
+      : '';
+    if (summary.stopped === 'diverged')
+      void vscode.window.showErrorMessage(`Batchless: ${summary.message}`);
+    else
+      void vscode.window.showInformationMessage(
+        `Batchless: session ${summary.stopped} after ${summary.steps} steps${accuracy}.`,
+      );
     return summary;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     ctx.log.error('training failed', err);
-    ctx.panels.setState({ view: 'training', state: { status: 'failed', message, request, steps: [], evals: [] } });
+    ctx.panels.setState({
+      view: 'training',
+      state: { status: 'failed', message, request, steps: [], evals: [] },
+    });
     ctx.status.set({ kind: 'idle' });
-    const choice = await vscode.window.showErrorMessage(`Batchless: training failed. ${message}`, 'Retry', 'Show Log');
+    const choice = await vscode.window.showErrorMessage(
+      `Batchless: training failed. ${message}`,
+      'Retry',
+      'Show Log',
+    );
     if (choice === 'Retry') return runTraining(ctx, request);
     if (choice === 'Show Log') ctx.log.show();
     return undefined;
@@ -73,5 +118,10 @@ async function runTraining(ctx: Parameters<CommandFactory>[0], request: TrainReq
 }
 
 function isPartialRequest(arg: unknown): arg is Partial<TrainRequest> {
-  return typeof arg === 'object' && arg !== null && !(arg instanceof vscode.Uri) && ('model' in arg || 'data' in arg || 'batchSize' in arg);
+  return (
+    typeof arg === 'object' &&
+    arg !== null &&
+    !(arg instanceof vscode.Uri) &&
+    ('model' in arg || 'data' in arg || 'batchSize' in arg)
+  );
 }

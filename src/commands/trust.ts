@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
  */
 export function requireTrust(action: string): boolean {
   if (vscode.workspace.isTrusted) return true;
-  void vscode.window.showWarningMessage(`Batchless: ${action} is not available in Restricted Mode. Trust this workspace to use it; inspecting layer statistics works without trust.`);
+  void vscode.window.showWarningMessage(
+    `Batchless: ${action} is not available in Restricted Mode. Trust this workspace to use it; inspecting layer statistics works without trust.`,
+  );
   return false;
 }

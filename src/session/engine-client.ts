@@ -1,9 +1,20 @@
 import { ChildProcess, fork } from 'node:child_process';
-import type { BackendInfo, FromWorker, JobResult, SweepPointData, ToWorker } from '../shared/protocol';
+import type {
+  BackendInfo,
+  FromWorker,
+  JobResult,
+  SweepPointData,
+  ToWorker,
+} from '../shared/protocol';
 import type { TrainEvent } from '../shared/train-events';
 
 /** A job for the worker, without the id the client assigns. */
-export type JobRequest = Extract<ToWorker, { id: string; request: unknown }> extends infer J ? (J extends { id: string } ? Omit<J, 'id'> : never) : never;
+export type JobRequest =
+  Extract<ToWorker, { id: string; request: unknown }> extends infer J
+    ? J extends { id: string }
+      ? Omit<J, 'id'>
+      : never
+    : never;
 
 export interface JobHandlers {
   onTrainEvent?: (event: TrainEvent) => void;
@@ -49,7 +60,12 @@ export class EngineClient {
     const child = fork(this.options.workerPath, [], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // In desktop VS Code process.execPath is Electron: this makes it plain Node.
-      env: { ...process.env, ...this.options.env, ELECTRON_RUN_AS_NODE: '1', BATCHLESS_BACKEND: this.options.backend ?? 'auto' },
+      env: {
+        ...process.env,
+        ...this.options.env,
+        ELECTRON_RUN_AS_NODE: '1',
+        BATCHLESS_BACKEND: this.options.backend ?? 'auto',
+      },
       execArgv: [],
     });
     this.child = child;
@@ -66,7 +82,9 @@ export class EngineClient {
         if (message.type === 'ready') resolve(message.backend);
         else this.route(message);
       });
-      child.on('error', (err) => reject(new Error(`The engine process could not start: ${err.message}`)));
+      child.on('error', (err) =>
+        reject(new Error(`The engine process could not start: ${err.message}`)),
+      );
       child.on('exit', (code, signal) => {
         const why = describeExit(code, signal, this.stderrTail);
         reject(new Error(why));
@@ -88,7 +106,8 @@ export class EngineClient {
     const id = String(this.nextId++);
     return new Promise<JobResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, handlers });
-      const onAbort = () => child.connected && child.send({ type: 'cancel', id } satisfies ToWorker);
+      const onAbort = () =>
+        child.connected && child.send({ type: 'cancel', id } satisfies ToWorker);
       if (handlers.signal?.aborted) onAbort();
       handlers.signal?.addEventListener('abort', onAbort, { once: true });
       child.send({ ...job, id } as ToWorker);
@@ -139,11 +158,23 @@ export class EngineClient {
   }
 }
 
-function describeExit(code: number | null, signal: NodeJS.Signals | null, stderrTail: string[]): string {
-  const oom = signal === 'SIGKILL' || stderrTail.some((l) => /heap out of memory|Allocation failed|std::bad_alloc/i.test(l));
+function describeExit(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stderrTail: string[],
+): string {
+  const oom =
+    signal === 'SIGKILL' ||
+    stderrTail.some((l) => /heap out of memory|Allocation failed|std::bad_alloc/i.test(l));
   const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
   const hint = oom ? ' It may have run out of memory: try a smaller batch or micro-batch.' : '';
-  const useful = stderrTail.filter((l) => l.trim() && !/oneDNN|absl::InitializeLog|cpu_feature_guard|rebuild TensorFlow|^\s+at |^Node\.js v/.test(l));
+  const useful = stderrTail.filter(
+    (l) =>
+      l.trim() &&
+      !/oneDNN|absl::InitializeLog|cpu_feature_guard|rebuild TensorFlow|^\s+at |^Node\.js v/.test(
+        l,
+      ),
+  );
   const detail = (useful.find((l) => /Error\b/.test(l)) ?? useful[useful.length - 1] ?? '').trim();
   return `The engine process ${how}.${hint}${detail ? ` Last output: ${detail}` : ''}`;
 }

@@ -5,6 +5,12 @@ export interface LayerInspection extends LayerStatisticsSnapshot {
   /** Per-channel mean and std of the layer's input, measured on a data sample in inference mode. */
   observed?: { mean: number[]; std: number[] };
   /** One channel's input values, binned; density = counts / (total · binWidth). */
-  histogram?: { channel: number; binStart: number; binWidth: number; counts: number[]; total: number };
+  histogram?: {
+    channel: number;
+    binStart: number;
+    binWidth: number;
+    counts: number[];
+    total: number;
+  };
   note?: string;
 }

@@ -6,7 +6,14 @@
 import type { ConversionSummary } from '../engine/convert/convert-file';
 import type { NormalizationSite, SourceRewriteResult } from '../engine/convert/source/types';
 import type { LayerInspection } from './inspection';
-import type { StepEvent, EvalEvent, MemoryEvent, LayerStatisticsSnapshot, TrainEvent, TrainSummary } from './train-events';
+import type {
+  StepEvent,
+  EvalEvent,
+  MemoryEvent,
+  LayerStatisticsSnapshot,
+  TrainEvent,
+  TrainSummary,
+} from './train-events';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export type NormChoice = 'batchless' | 'batch' | 'none';
@@ -179,7 +186,8 @@ export type FromWebview =
   /** Webview: exported charts as PNG data URLs, by chart id. */
   | { type: 'exported'; images: { id: string; dataUrl: string }[] };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
 
 /** Validates a message from a webview (untrusted: it runs web content). */
@@ -189,7 +197,11 @@ export function isFromWebview(message: unknown): message is FromWebview {
     case 'ready':
       return true;
     case 'rendered':
-      return ['training', 'statistics', 'memory'].includes(message.view as string) && Array.isArray(message.series) && message.series.every(isString);
+      return (
+        ['training', 'statistics', 'memory'].includes(message.view as string) &&
+        Array.isArray(message.series) &&
+        message.series.every(isString)
+      );
     case 'selectLayer':
       return isString(message.layer) && message.layer.length < 500;
     case 'command':
@@ -198,7 +210,15 @@ export function isFromWebview(message: unknown): message is FromWebview {
       return (
         Array.isArray(message.images) &&
         message.images.length <= 20 &&
-        message.images.every((i) => isObject(i) && isString(i.id) && /^[\w-]{1,64}$/.test(i.id) && isString(i.dataUrl) && i.dataUrl.startsWith('data:image/png;base64,') && i.dataUrl.length < 20_000_000)
+        message.images.every(
+          (i) =>
+            isObject(i) &&
+            isString(i.id) &&
+            /^[\w-]{1,64}$/.test(i.id) &&
+            isString(i.dataUrl) &&
+            i.dataUrl.startsWith('data:image/png;base64,') &&
+            i.dataUrl.length < 20_000_000,
+        )
       );
     default:
       return false;
@@ -211,5 +231,9 @@ export function isToWorker(message: unknown): message is ToWorker {
   if (message.type === 'shutdown') return true;
   if (!isString(message.id)) return false;
   if (message.type === 'cancel') return true;
-  return ['train', 'inspect', 'memory', 'convert', 'rewriteSource', 'findSites'].includes(message.type) && isObject(message.request);
+  return (
+    ['train', 'inspect', 'memory', 'convert', 'rewriteSource', 'findSites'].includes(
+      message.type,
+    ) && isObject(message.request)
+  );
 }

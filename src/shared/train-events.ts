@@ -98,4 +98,5 @@ export interface DoneEvent {
   summary: TrainSummary;
 }
 
-export type TrainEvent = StartEvent | InitEvent | StepEvent | StatsEvent | MemoryEvent | EvalEvent | DoneEvent;
+export type TrainEvent =
+  StartEvent | InitEvent | StepEvent | StatsEvent | MemoryEvent | EvalEvent | DoneEvent;

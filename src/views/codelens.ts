@@ -7,7 +7,11 @@ import * as vscode from 'vscode';
  * leaves alone.
  */
 const PATTERNS: { languages: string[]; pattern: RegExp; comment: RegExp }[] = [
-  { languages: ['typescript', 'javascript', 'typescriptreact', 'javascriptreact'], pattern: /\b(?:\w+\.)*batchNormalization\s*\(/, comment: /^\s*(\/\/|\*|\/\*)/ },
+  {
+    languages: ['typescript', 'javascript', 'typescriptreact', 'javascriptreact'],
+    pattern: /\b(?:\w+\.)*batchNormalization\s*\(/,
+    comment: /^\s*(\/\/|\*|\/\*)/,
+  },
   { languages: ['python'], pattern: /\b(?:\w+\.)*BatchNormalization\s*\(/, comment: /^\s*#/ },
   { languages: ['json'], pattern: /"class_name"\s*:\s*"BatchNormalization"/, comment: /^$/ },
 ];
@@ -33,9 +37,21 @@ export class NormalizationCodeLensProvider implements vscode.CodeLensProvider {
     return normalizationLines(document).flatMap((line) => {
       const range = new vscode.Range(line, 0, line, 0);
       return [
-        new vscode.CodeLens(range, { title: 'Convert to batchless', command: 'batchless.convertModel', arguments: [document.uri], tooltip: 'Rewrite batch normalization as batchless normalization (preview first)' }),
+        new vscode.CodeLens(range, {
+          title: 'Convert to batchless',
+          command: 'batchless.convertModel',
+          arguments: [document.uri],
+          tooltip: 'Rewrite batch normalization as batchless normalization (preview first)',
+        }),
         ...(document.languageId === 'json'
-          ? [new vscode.CodeLens(range, { title: 'Inspect', command: 'batchless.inspectStatistics', arguments: [document.uri], tooltip: 'Compare the layer statistics with the activations observed on data' })]
+          ? [
+              new vscode.CodeLens(range, {
+                title: 'Inspect',
+                command: 'batchless.inspectStatistics',
+                arguments: [document.uri],
+                tooltip: 'Compare the layer statistics with the activations observed on data',
+              }),
+            ]
           : []),
       ];
     });

@@ -22,7 +22,10 @@ export class LayerTreeProvider implements vscode.TreeDataProvider<Node> {
 
   getTreeItem(node: Node): vscode.TreeItem {
     if (node.kind === 'model') {
-      const item = new vscode.TreeItem(node.model.startsWith('builtin:') ? node.model : path.basename(node.model), vscode.TreeItemCollapsibleState.Expanded);
+      const item = new vscode.TreeItem(
+        node.model.startsWith('builtin:') ? node.model : path.basename(node.model),
+        vscode.TreeItemCollapsibleState.Expanded,
+      );
       item.description = `${this.layers.length} normalization layer(s)`;
       item.tooltip = node.model;
       item.iconPath = new vscode.ThemeIcon('symbol-class');
@@ -32,9 +35,17 @@ export class LayerTreeProvider implements vscode.TreeDataProvider<Node> {
     const item = new vscode.TreeItem(l.layer, vscode.TreeItemCollapsibleState.None);
     const channels = l.mean.length;
     item.description = `${l.kind === 'batch' ? 'BatchNormalization' : 'Batchless'} · ${channels} channel${channels === 1 ? '' : 's'}`;
-    item.tooltip = new vscode.MarkdownString(`**${l.layer}** (${l.kind})\n\nmean of ${l.kind === 'batch' ? 'moving' : 'learned'} σ: ${mean(l.std).toFixed(3)}${l.observed ? `; observed: ${mean(l.observed.std).toFixed(3)}` : ''}`);
-    item.iconPath = new vscode.ThemeIcon(l.kind === 'batch' ? 'symbol-variable' : 'symbol-constant');
-    item.command = { command: 'batchless.selectLayer', title: 'Show in Learned Statistics', arguments: [l.layer] };
+    item.tooltip = new vscode.MarkdownString(
+      `**${l.layer}** (${l.kind})\n\nmean of ${l.kind === 'batch' ? 'moving' : 'learned'} σ: ${mean(l.std).toFixed(3)}${l.observed ? `; observed: ${mean(l.observed.std).toFixed(3)}` : ''}`,
+    );
+    item.iconPath = new vscode.ThemeIcon(
+      l.kind === 'batch' ? 'symbol-variable' : 'symbol-constant',
+    );
+    item.command = {
+      command: 'batchless.selectLayer',
+      title: 'Show in Learned Statistics',
+      arguments: [l.layer],
+    };
     return item;
   }
 

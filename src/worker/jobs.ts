@@ -10,17 +10,35 @@ import { modelInputShape, train } from '../engine/train/trainer';
 import { convertLayersModel } from '../engine/convert/bn-to-batchless';
 import { convertModel, ParityRefusedError } from '../engine/convert/convert-file';
 import { findNormalizationSites, rewriteSource } from '../engine/convert/source';
-import type { BackendInfo, ConvertRequest, InspectRequest, JobResult, MemoryRequest, SourceRequest, SweepPointData, TrainRequest } from '../shared/protocol';
+import type {
+  BackendInfo,
+  ConvertRequest,
+  InspectRequest,
+  JobResult,
+  MemoryRequest,
+  SourceRequest,
+  SweepPointData,
+  TrainRequest,
+} from '../shared/protocol';
 import type { TrainEvent } from '../shared/train-events';
 
 /** Loads the engine's backend (the environment's BATCHLESS_BACKEND, else the fastest). */
 export async function startEngine(): Promise<BackendInfo> {
   // setBackend reads BATCHLESS_BACKEND itself ('auto' or unset: the fastest that works).
   const report = await setBackend();
-  return { name: report.name, fallbacks: report.fallbacks, tfjsVersion: report.tfjsVersion, threads: report.threads };
+  return {
+    name: report.name,
+    fallbacks: report.fallbacks,
+    tfjsVersion: report.tfjsVersion,
+    threads: report.threads,
+  };
 }
 
-export async function runTrain(request: TrainRequest, signal: AbortSignal, onEvent: (event: TrainEvent) => void): Promise<JobResult> {
+export async function runTrain(
+  request: TrainRequest,
+  signal: AbortSignal,
+  onEvent: (event: TrainEvent) => void,
+): Promise<JobResult> {
   const resolved = await resolveModel(request.model, { norm: request.norm, seed: request.seed });
   const data = loadSessionData(request.data, request.seed, modelInputShape(resolved.model));
   const summary = await train(
@@ -35,7 +53,12 @@ export async function runTrain(request: TrainRequest, signal: AbortSignal, onEve
       seed: request.seed,
       statsEvery: request.statsEvery,
     },
-    { signal, onEvent, modelName: request.model, fromConversion: resolved.conversion !== undefined },
+    {
+      signal,
+      onEvent,
+      modelName: request.model,
+      fromConversion: resolved.conversion !== undefined,
+    },
   );
   return { kind: 'train', summary };
 }
@@ -43,14 +66,22 @@ export async function runTrain(request: TrainRequest, signal: AbortSignal, onEve
 export async function runInspect(request: InspectRequest): Promise<JobResult> {
   const resolved = await resolveModel(request.model, {});
   const inputShape = modelInputShape(resolved.model);
-  if (findNormLayers(resolved.model).length === 0) throw new Error(`${request.model} has no normalization layers to inspect`);
+  if (findNormLayers(resolved.model).length === 0)
+    throw new Error(`${request.model} has no normalization layers to inspect`);
   const { test } = loadSessionData(request.data, 0, inputShape);
   const sample = sliceBatch(test, 0, Math.min(request.samples, test.count));
-  return { kind: 'inspect', layers: inspectLayers(resolved.model, sample, inputShape, request.channel), samples: sample.size };
+  return {
+    kind: 'inspect',
+    layers: inspectLayers(resolved.model, sample, inputShape, request.channel),
+    samples: sample.size,
+  };
 }
 
 /** BN vs batchless on the same architecture: built-ins are built both ways, BN files converted. */
-export async function runMemory(request: MemoryRequest, onPoint: (point: SweepPointData) => void): Promise<JobResult> {
+export async function runMemory(
+  request: MemoryRequest,
+  onPoint: (point: SweepPointData) => void,
+): Promise<JobResult> {
   let bn;
   let batchless;
   if (request.model.startsWith('builtin:')) {
@@ -69,16 +100,24 @@ export async function runMemory(request: MemoryRequest, onPoint: (point: SweepPo
   }
   const inputShape = modelInputShape(batchless);
   const { train: data } = loadSessionData(request.data, 0, inputShape);
-  const points = await memorySweep(bn, batchless, data, inputShape, { batchSizes: request.batchSizes, microBatchSizes: request.microBatchSizes, onPoint });
+  const points = await memorySweep(bn, batchless, data, inputShape, {
+    batchSizes: request.batchSizes,
+    microBatchSizes: request.microBatchSizes,
+    onPoint,
+  });
   return { kind: 'memory', points };
 }
 
 export async function runConvert(request: ConvertRequest): Promise<JobResult> {
   try {
-    const summary = await convertModel(request.path, { inPlace: !request.dryRun && request.inPlace, force: request.force });
+    const summary = await convertModel(request.path, {
+      inPlace: !request.dryRun && request.inPlace,
+      force: request.force,
+    });
     return { kind: 'convert', summary, refused: false };
   } catch (err) {
-    if (err instanceof ParityRefusedError) return { kind: 'convert', summary: err.summary, refused: true };
+    if (err instanceof ParityRefusedError)
+      return { kind: 'convert', summary: err.summary, refused: true };
     throw err;
   }
 }

@@ -4,7 +4,15 @@
  * AbortController per job so a cancel lands between steps.
  */
 import { FromWorker, isToWorker, JobResult, ToWorker } from '../shared/protocol';
-import { runConvert, runFindSites, runInspect, runMemory, runRewrite, runTrain, startEngine } from './jobs';
+import {
+  runConvert,
+  runFindSites,
+  runInspect,
+  runMemory,
+  runRewrite,
+  runTrain,
+  startEngine,
+} from './jobs';
 
 const jobs = new Map<string, AbortController>();
 
@@ -27,20 +35,31 @@ async function handle(message: ToWorker): Promise<void> {
     const result = await runJob(message, abort.signal);
     send({ type: 'result', id: message.id, result });
   } catch (err) {
-    send({ type: 'failed', id: message.id, message: err instanceof Error ? err.message : String(err) });
+    send({
+      type: 'failed',
+      id: message.id,
+      message: err instanceof Error ? err.message : String(err),
+    });
   } finally {
     jobs.delete(message.id);
   }
 }
 
-function runJob(message: Exclude<ToWorker, { type: 'shutdown' | 'cancel' }>, signal: AbortSignal): Promise<JobResult> | JobResult {
+function runJob(
+  message: Exclude<ToWorker, { type: 'shutdown' | 'cancel' }>,
+  signal: AbortSignal,
+): Promise<JobResult> | JobResult {
   switch (message.type) {
     case 'train':
-      return runTrain(message.request, signal, (event) => send({ type: 'trainEvent', id: message.id, event }));
+      return runTrain(message.request, signal, (event) =>
+        send({ type: 'trainEvent', id: message.id, event }),
+      );
     case 'inspect':
       return runInspect(message.request);
     case 'memory':
-      return runMemory(message.request, (point) => send({ type: 'sweepPoint', id: message.id, point }));
+      return runMemory(message.request, (point) =>
+        send({ type: 'sweepPoint', id: message.id, point }),
+      );
     case 'convert':
       return runConvert(message.request);
     case 'rewriteSource':

@@ -23,7 +23,8 @@ describe('engine-backed commands', () => {
     const source = path.join(getExtension().extensionPath, 'examples', 'mnist-bn-mlp');
     const target = path.join(workspace, name);
     fs.mkdirSync(target, { recursive: true });
-    for (const file of fs.readdirSync(source)) fs.copyFileSync(path.join(source, file), path.join(target, file));
+    for (const file of fs.readdirSync(source))
+      fs.copyFileSync(path.join(source, file), path.join(target, file));
     return path.join(target, 'model.json');
   }
 
@@ -42,9 +43,15 @@ describe('engine-backed commands', () => {
     assert.strictEqual(summary.steps, 5);
     const training = api.panels.state('training');
     assert.ok(training.view === 'training');
-    assert.deepStrictEqual(training.state.steps.map((s) => s.step), [1, 2, 3, 4, 5]);
+    assert.deepStrictEqual(
+      training.state.steps.map((s) => s.step),
+      [1, 2, 3, 4, 5],
+    );
     const memory = api.panels.state('memory');
-    assert.ok(memory.view === 'memory' && memory.state.perStep.length >= 1, 'the first step was measured');
+    assert.ok(
+      memory.view === 'memory' && memory.state.perStep.length >= 1,
+      'the first step was measured',
+    );
   });
 
   it('converts BN calls in a TypeScript source through a WorkspaceEdit, and Undo restores the text', async () => {
@@ -54,7 +61,7 @@ describe('engine-backed commands', () => {
       '',
       'export const model = tf.sequential({',
       '  layers: [',
-      "    tf.layers.dense({ inputShape: [4], units: 8 }),",
+      '    tf.layers.dense({ inputShape: [4], units: 8 }),',
       '    tf.layers.batchNormalization({ momentum: 0.9, axis: -1 }),',
       '  ],',
       '});',
@@ -63,7 +70,9 @@ describe('engine-backed commands', () => {
     fs.writeFileSync(file, original);
     const document = await vscode.workspace.openTextDocument(file);
     await vscode.window.showTextDocument(document);
-    await vscode.commands.executeCommand('batchless.convertModel', document.uri, { confirm: false });
+    await vscode.commands.executeCommand('batchless.convertModel', document.uri, {
+      confirm: false,
+    });
     const converted = document.getText();
     assert.match(converted, /batchlessNormalization\(\{\s*axis: -1 \}\)/);
     assert.match(converted, /import \{ batchlessNormalization \} from 'batchless';/);
@@ -75,32 +84,56 @@ describe('engine-backed commands', () => {
   it('converts a model.json in place with a parity proof and a backup that Restore puts back', async () => {
     const modelPath = copyExample('bn-model');
     const before = fs.readFileSync(modelPath);
-    const summary = (await vscode.commands.executeCommand('batchless.convertModel', vscode.Uri.file(modelPath), { confirm: false })) as {
+    const summary = (await vscode.commands.executeCommand(
+      'batchless.convertModel',
+      vscode.Uri.file(modelPath),
+      { confirm: false },
+    )) as {
       layers: unknown[];
       parity: { maxRelDiff: number; passed: boolean };
       backup: string;
     };
     assert.strictEqual(summary.layers.length, 2);
-    assert.ok(summary.parity.passed && summary.parity.maxRelDiff < 1e-5, JSON.stringify(summary.parity));
+    assert.ok(
+      summary.parity.passed && summary.parity.maxRelDiff < 1e-5,
+      JSON.stringify(summary.parity),
+    );
     assert.ok(fs.existsSync(path.join(summary.backup, 'model.json')));
     assert.match(fs.readFileSync(modelPath, 'utf8'), /BatchlessNormalization/);
     await vscode.commands.executeCommand('batchless.restoreBackup', vscode.Uri.file(modelPath));
-    assert.ok(fs.readFileSync(modelPath).equals(before), 'model.json is byte-identical after restore');
+    assert.ok(
+      fs.readFileSync(modelPath).equals(before),
+      'model.json is byte-identical after restore',
+    );
   });
 
   it('Inspect Layer Statistics compares BN moving statistics with the observed activations', async () => {
     const modelPath = copyExample('inspect-model');
-    const layers = (await vscode.commands.executeCommand('batchless.inspectStatistics', vscode.Uri.file(modelPath))) as LayerInspection[];
-    assert.deepStrictEqual(layers.map((l) => [l.layer, l.kind, l.mean.length]), [
-      ['bn1', 'batch', 128],
-      ['bn2', 'batch', 64],
-    ]);
+    const layers = (await vscode.commands.executeCommand(
+      'batchless.inspectStatistics',
+      vscode.Uri.file(modelPath),
+    )) as LayerInspection[];
+    assert.deepStrictEqual(
+      layers.map((l) => [l.layer, l.kind, l.mean.length]),
+      [
+        ['bn1', 'batch', 128],
+        ['bn2', 'batch', 64],
+      ],
+    );
     for (const l of layers) {
-      assert.ok(l.observed && l.observed.std.length === l.mean.length && l.observed.std.every((s) => s >= 0));
+      assert.ok(
+        l.observed &&
+          l.observed.std.length === l.mean.length &&
+          l.observed.std.every((s) => s >= 0),
+      );
       assert.ok(l.histogram && l.histogram.counts.reduce((a, b) => a + b, 0) === l.histogram.total);
     }
     const statistics = api.panels.state('statistics');
-    assert.ok(statistics.view === 'statistics' && statistics.state.status === 'ready' && statistics.state.layers.length === 2);
+    assert.ok(
+      statistics.view === 'statistics' &&
+        statistics.state.status === 'ready' &&
+        statistics.state.layers.length === 2,
+    );
   });
 });
 
@@ -115,8 +148,14 @@ describe('Compare BN and Batchless', () => {
       maxSteps: 3,
     })) as TrainSummary[] | undefined;
     assert.ok(summaries && summaries.length === 2, 'two sessions ran');
-    assert.deepStrictEqual(summaries.map((s) => s.steps), [3, 3]);
-    assert.ok(summaries[1].peakStepBytes < summaries[0].peakStepBytes, 'micro-batch 1 needs less memory than the whole batch');
+    assert.deepStrictEqual(
+      summaries.map((s) => s.steps),
+      [3, 3],
+    );
+    assert.ok(
+      summaries[1].peakStepBytes < summaries[0].peakStepBytes,
+      'micro-batch 1 needs less memory than the whole batch',
+    );
     const document = vscode.window.activeTextEditor?.document;
     assert.ok(document && document.languageId === 'markdown');
     assert.match(document.getText(), /\| test accuracy \|/);

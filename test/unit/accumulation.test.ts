@@ -7,7 +7,11 @@ import * as tf from '@tensorflow/tfjs';
 import { setBackend } from '../../src/engine/backend/select';
 import { loadMnist } from '../../src/engine/data/mnist';
 import { reshapeDataset, sliceBatch } from '../../src/engine/data/dataset';
-import { buildBuiltinModel, builtinInputShape, BuiltinModelName } from '../../src/engine/models/builtin';
+import {
+  buildBuiltinModel,
+  builtinInputShape,
+  BuiltinModelName,
+} from '../../src/engine/models/builtin';
 import { checkAccumulation } from '../../src/engine/train/accumulation-check';
 import { initializeFromData } from '../../src/engine/train/data-init';
 import { findBatchlessLayers } from '../../src/engine/models/norm-layers';
@@ -29,11 +33,28 @@ for (const name of ['mlp', 'cnn'] as const) {
       test(`batchless: accumulated micro-batches of ${micro} equal the full batch of 16 (≤ 1e-5 relative)`, () => {
         const model = buildBuiltinModel(name, { norm: 'batchless', seed: 1 });
         // Realistic statistics, so the NLL gradients are not trivially zero.
-        initializeFromData(model, findBatchlessLayers(model), batchFor(name, 32), builtinInputShape(name));
-        const report = checkAccumulation(model, batchFor(name, 16), micro, builtinInputShape(name), 10);
+        initializeFromData(
+          model,
+          findBatchlessLayers(model),
+          batchFor(name, 32),
+          builtinInputShape(name),
+        );
+        const report = checkAccumulation(
+          model,
+          batchFor(name, 16),
+          micro,
+          builtinInputShape(name),
+          10,
+        );
         assert.equal(report.variables.length, model.trainableWeights.length);
-        assert.ok(report.maxRelDiff <= 1e-5, `max relative difference ${report.maxRelDiff} (${JSON.stringify(report.variables)})`);
-        assert.ok(report.variables.some((v) => /norm1\/mean/.test(v.variable)), 'μ gradients are compared too');
+        assert.ok(
+          report.maxRelDiff <= 1e-5,
+          `max relative difference ${report.maxRelDiff} (${JSON.stringify(report.variables)})`,
+        );
+        assert.ok(
+          report.variables.some((v) => /norm1\/mean/.test(v.variable)),
+          'μ gradients are compared too',
+        );
         assert.deepEqual(report.batchNormLayers, []);
       });
     }
@@ -42,7 +63,10 @@ for (const name of ['mlp', 'cnn'] as const) {
       const model = buildBuiltinModel(name, { norm: 'batch', seed: 1 });
       const before = model.getWeights().map((w) => Array.from(w.dataSync()));
       const report = checkAccumulation(model, batchFor(name, 16), 4, builtinInputShape(name), 10);
-      assert.ok(report.maxRelDiff > 1e-2, `BN should not accumulate exactly, got ${report.maxRelDiff}`);
+      assert.ok(
+        report.maxRelDiff > 1e-2,
+        `BN should not accumulate exactly, got ${report.maxRelDiff}`,
+      );
       assert.deepEqual(report.batchNormLayers, ['norm1', 'norm2']);
       assert.match(report.explanation, /batch normalization .* own mean and variance/);
       const after = model.getWeights().map((w) => Array.from(w.dataSync()));

@@ -7,28 +7,78 @@ import * as path from 'node:path';
 const bin = path.join(__dirname, '..', '..', '..', 'bin', 'batchless.js');
 
 function run(args: string[]) {
-  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 180_000 });
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 test('train --json prints one event per line and a final summary with the promised fields', () => {
-  const { code, stdout, stderr } = run(['train', '--model', 'builtin:cnn', '--data', 'mnist', '--norm', 'batchless', '--batch', '16', '--micro', '4', '--steps', '3', '--limit', '400', '--seed', '1', '--json']);
+  const { code, stdout, stderr } = run([
+    'train',
+    '--model',
+    'builtin:cnn',
+    '--data',
+    'mnist',
+    '--norm',
+    'batchless',
+    '--batch',
+    '16',
+    '--micro',
+    '4',
+    '--steps',
+    '3',
+    '--limit',
+    '400',
+    '--seed',
+    '1',
+    '--json',
+  ]);
   assert.equal(code, 0, stderr);
-  const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; [k: string]: unknown });
-  assert.deepEqual(lines.filter((l) => l.type === 'step').map((l) => l.step), [1, 2, 3]);
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; [k: string]: unknown });
+  assert.deepEqual(
+    lines.filter((l) => l.type === 'step').map((l) => l.step),
+    [1, 2, 3],
+  );
   const summary = lines[lines.length - 1];
   assert.equal(summary.type, 'summary');
-  for (const key of ['backend', 'testAccuracy', 'trainLoss', 'samplesPerSecond', 'peakStepBytes']) assert.ok(key in summary, key);
+  for (const key of ['backend', 'testAccuracy', 'trainLoss', 'samplesPerSecond', 'peakStepBytes'])
+    assert.ok(key in summary, key);
   assert.equal(summary.steps, 3);
   assert.equal(summary.samples, 48);
 });
 
 test('check-accumulation shows batchless is exact and explains why BN is not', () => {
-  const exact = run(['check-accumulation', '--model', 'builtin:mlp', '--norm', 'batchless', '--batch', '8', '--micro', '1', '--json']);
+  const exact = run([
+    'check-accumulation',
+    '--model',
+    'builtin:mlp',
+    '--norm',
+    'batchless',
+    '--batch',
+    '8',
+    '--micro',
+    '1',
+    '--json',
+  ]);
   assert.equal(exact.code, 0, exact.stderr);
   const report = JSON.parse(exact.stdout) as { maxRelDiff: number; variables: unknown[] };
   assert.ok(report.maxRelDiff <= 1e-5, String(report.maxRelDiff));
-  const bn = run(['check-accumulation', '--model', 'builtin:mlp', '--norm', 'batch', '--batch', '8', '--micro', '2']);
+  const bn = run([
+    'check-accumulation',
+    '--model',
+    'builtin:mlp',
+    '--norm',
+    'batch',
+    '--batch',
+    '8',
+    '--micro',
+    '2',
+  ]);
   assert.equal(bn.code, 0, bn.stderr);
   assert.match(bn.stdout, /batch normalization \(norm1, norm2\)/);
   assert.match(bn.stdout, /cannot reproduce the large-batch update/);
@@ -44,7 +94,15 @@ test('usage mistakes exit 2 with a message that names the option and the bad val
 });
 
 test('a missing data file is reported by name and nothing crashes', () => {
-  const { code, stderr } = run(['train', '--model', 'builtin:mlp', '--data', 'nowhere/digits.csv', '--steps', '1']);
+  const { code, stderr } = run([
+    'train',
+    '--model',
+    'builtin:mlp',
+    '--data',
+    'nowhere/digits.csv',
+    '--steps',
+    '1',
+  ]);
   assert.equal(code, 1);
   assert.match(stderr, /nowhere\/digits\.csv/);
 });

@@ -15,12 +15,23 @@ const example = path.join(__dirname, '..', '..', '..', 'examples', 'mnist-bn-mlp
 
 function copyExample(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batchless-convert-'));
-  for (const f of fs.readdirSync(example)) fs.copyFileSync(path.join(example, f), path.join(dir, f));
+  for (const f of fs.readdirSync(example))
+    fs.copyFileSync(path.join(example, f), path.join(dir, f));
   return dir;
 }
 
 function snapshot(dir: string): Record<string, string> {
-  return Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, fs.statSync(path.join(dir, f)).isFile() ? fs.readFileSync(path.join(dir, f)).toString('base64') : 'dir']));
+  return Object.fromEntries(
+    fs
+      .readdirSync(dir)
+      .sort()
+      .map((f) => [
+        f,
+        fs.statSync(path.join(dir, f)).isFile()
+          ? fs.readFileSync(path.join(dir, f)).toString('base64')
+          : 'dir',
+      ]),
+  );
 }
 
 before(async () => {
@@ -32,14 +43,27 @@ test('in place: converted model replaces the original, which is kept byte-identi
   const original = snapshot(dir);
   const summary = await convertModel(path.join(dir, 'model.json'), { inPlace: true });
   assert.equal(summary.layers.length, 2);
-  assert.ok(summary.parity!.passed && summary.parity!.maxRelDiff < 1e-5, JSON.stringify(summary.parity));
-  assert.deepEqual(summary.layers.map((l) => l.channels), [128, 64]);
+  assert.ok(
+    summary.parity!.passed && summary.parity!.maxRelDiff < 1e-5,
+    JSON.stringify(summary.parity),
+  );
+  assert.deepEqual(
+    summary.layers.map((l) => l.channels),
+    [128, 64],
+  );
   const backup = await latestBackup(path.join(dir, 'model.json'));
   assert.ok(backup && summary.backup === backup);
   assert.deepEqual(snapshot(backup), original);
-  assert.deepEqual(fs.readdirSync(dir).sort(), ['.batchless-backup', 'model.batchless.bin', 'model.json']);
+  assert.deepEqual(fs.readdirSync(dir).sort(), [
+    '.batchless-backup',
+    'model.batchless.bin',
+    'model.json',
+  ]);
   const reloaded = await loadModel(path.join(dir, 'model.json'));
-  assert.deepEqual(findNormLayers(reloaded.model).map((r) => r.kind), ['batchless', 'batchless']);
+  assert.deepEqual(
+    findNormLayers(reloaded.model).map((r) => r.kind),
+    ['batchless', 'batchless'],
+  );
 
   const again = await convertModel(path.join(dir, 'model.json'), { inPlace: true });
   assert.ok(again.noop);
@@ -47,17 +71,23 @@ test('in place: converted model replaces the original, which is kept byte-identi
 
   await restoreLatestBackup(path.join(dir, 'model.json'));
   const restored = await loadModel(path.join(dir, 'model.json'));
-  assert.deepEqual(findNormLayers(restored.model).map((r) => r.kind), ['batch', 'batch']);
+  assert.deepEqual(
+    findNormLayers(restored.model).map((r) => r.kind),
+    ['batch', 'batch'],
+  );
 });
 
 test('a conversion refused for parity writes nothing', async () => {
   const dir = copyExample();
   const original = snapshot(dir);
-  await assert.rejects(convertModel(path.join(dir, 'model.json'), { inPlace: true, tolerance: 1e-12 }), (err: unknown) => {
-    assert.ok(err instanceof ParityRefusedError);
-    assert.match(err.message, /above the tolerance 1e-12\. Nothing was written/);
-    return true;
-  });
+  await assert.rejects(
+    convertModel(path.join(dir, 'model.json'), { inPlace: true, tolerance: 1e-12 }),
+    (err: unknown) => {
+      assert.ok(err instanceof ParityRefusedError);
+      assert.match(err.message, /above the tolerance 1e-12\. Nothing was written/);
+      return true;
+    },
+  );
   assert.deepEqual(snapshot(dir), original);
 });
 
@@ -67,8 +97,13 @@ test('a conversion that fails while writing leaves the original byte-identical',
   // A file where the staging folder's parent should be makes every write fail.
   const blocked = path.join(dir, 'out-is-a-file');
   fs.writeFileSync(blocked, 'not a folder');
-  await assert.rejects(convertModel(path.join(dir, 'model.json'), { out: path.join(blocked, 'model.json') }));
-  assert.deepEqual(snapshot(dir), { ...original, 'out-is-a-file': Buffer.from('not a folder').toString('base64') });
+  await assert.rejects(
+    convertModel(path.join(dir, 'model.json'), { out: path.join(blocked, 'model.json') }),
+  );
+  assert.deepEqual(snapshot(dir), {
+    ...original,
+    'out-is-a-file': Buffer.from('not a folder').toString('base64'),
+  });
 });
 
 test('--out writes a separate model and leaves the original alone', async () => {
@@ -78,5 +113,8 @@ test('--out writes a separate model and leaves the original alone', async () => 
   const summary = await convertModel(path.join(dir, 'model.json'), { out: `${out}/` });
   assert.equal(summary.output, path.join(out, 'model.json'));
   assert.deepEqual(snapshot(dir), original);
-  assert.deepEqual(findNormLayers((await loadModel(summary.output!)).model).map((r) => r.kind), ['batchless', 'batchless']);
+  assert.deepEqual(
+    findNormLayers((await loadModel(summary.output!)).model).map((r) => r.kind),
+    ['batchless', 'batchless'],
+  );
 });

@@ -6,14 +6,32 @@ import { EngineClient } from '../../src/session/engine-client';
 import type { TrainRequest } from '../../src/shared/protocol';
 
 const workerPath = path.join(__dirname, '..', '..', 'src', 'worker', 'main.js');
-const request: TrainRequest = { model: 'builtin:mlp', data: 'mnist', norm: 'batchless', batchSize: 8, microBatchSize: 2, epochs: 1, maxSteps: 200, learningRate: 1e-3, seed: 0, statsEvery: 0 };
+const request: TrainRequest = {
+  model: 'builtin:mlp',
+  data: 'mnist',
+  norm: 'batchless',
+  batchSize: 8,
+  microBatchSize: 2,
+  epochs: 1,
+  maxSteps: 200,
+  learningRate: 1e-3,
+  seed: 0,
+  statsEvery: 0,
+};
 
 test('cancel through an AbortSignal resolves the job as cancelled', async () => {
   const client = new EngineClient({ workerPath });
   try {
     const abort = new AbortController();
     const steps: number[] = [];
-    const result = await client.run({ type: 'train', request }, { signal: abort.signal, onTrainEvent: (e) => e.type === 'step' && (steps.push(e.step), e.step === 2 && abort.abort()) });
+    const result = await client.run(
+      { type: 'train', request },
+      {
+        signal: abort.signal,
+        onTrainEvent: (e) =>
+          e.type === 'step' && (steps.push(e.step), e.step === 2 && abort.abort()),
+      },
+    );
     assert.ok(result.kind === 'train' && result.summary.stopped === 'cancelled');
     assert.ok(steps.length >= 2 && steps.length < 200);
     assert.equal(client.busy, false);
@@ -26,12 +44,19 @@ test('a worker that dies mid-job rejects the job saying so, and the next job sta
   const client = new EngineClient({ workerPath });
   try {
     await client.start();
-    const running = client.run({ type: 'train', request }, {
-      onTrainEvent: (e) => {
-        if (e.type === 'step' && e.step === 1) process.kill((client as unknown as { child: { pid: number } }).child.pid, 'SIGKILL');
+    const running = client.run(
+      { type: 'train', request },
+      {
+        onTrainEvent: (e) => {
+          if (e.type === 'step' && e.step === 1)
+            process.kill((client as unknown as { child: { pid: number } }).child.pid, 'SIGKILL');
+        },
       },
-    });
-    await assert.rejects(running, /The engine process was killed \(SIGKILL\)\. It may have run out of memory/);
+    );
+    await assert.rejects(
+      running,
+      /The engine process was killed \(SIGKILL\)\. It may have run out of memory/,
+    );
     const again = await client.run({ type: 'train', request: { ...request, maxSteps: 2 } });
     assert.ok(again.kind === 'train' && again.summary.steps === 2);
   } finally {

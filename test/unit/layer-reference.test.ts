@@ -23,8 +23,19 @@ interface ReferenceCase {
   grad_nll: Record<'mean' | 'std_variable' | 'gamma' | 'beta' | 'input', unknown>;
 }
 
-const fixturePath = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'layer-reference.json');
-const reference = JSON.parse(fs.readFileSync(fixturePath, 'utf8')) as Record<StdParametrization, ReferenceCase>;
+const fixturePath = path.join(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'test',
+  'fixtures',
+  'layer-reference.json',
+);
+const reference = JSON.parse(fs.readFileSync(fixturePath, 'utf8')) as Record<
+  StdParametrization,
+  ReferenceCase
+>;
 const TOLERANCE = { atol: 1e-5, rtol: 1e-5 };
 
 function layerFor(kind: StdParametrization, ref: ReferenceCase): BatchlessNormalization {
@@ -32,7 +43,12 @@ function layerFor(kind: StdParametrization, ref: ReferenceCase): BatchlessNormal
   layer.build([null, 3, 3, 2]);
   // The reference initialised its stored variable as log σ, σ (ε added on use) or 1/σ.
   const stored = ref.std.map((s) => (kind === 'log' ? Math.log(s) : kind === 'abs' ? s : 1 / s));
-  layer.setWeights([tf.tensor1d(ref.mean), tf.tensor1d(stored), tf.tensor1d(ref.gamma), tf.tensor1d(ref.beta)]);
+  layer.setWeights([
+    tf.tensor1d(ref.mean),
+    tf.tensor1d(stored),
+    tf.tensor1d(ref.gamma),
+    tf.tensor1d(ref.beta),
+  ]);
   return layer;
 }
 
@@ -70,7 +86,9 @@ for (const kind of ['log', 'abs', 'inv'] as const) {
       assert.equal(ref.grad_task.mean, null);
       assertArrayClose(dMean.dataSync(), [0, 0], { atol: 0, rtol: 0 }, 'd task/d mean');
       assertArrayClose(dStd.dataSync(), [0, 0], { atol: 0, rtol: 0 }, 'd task/d std');
-      const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, taskWeights)))(x);
+      const dx = tf.grad((input: tf.Tensor) =>
+        tf.sum(tf.mul(layer.apply(input) as tf.Tensor, taskWeights)),
+      )(x);
       assertTensorClose(dx, ref.grad_task.input, TOLERANCE, 'd task/d input');
     });
 
@@ -79,11 +97,25 @@ for (const kind of ['log', 'abs', 'inv'] as const) {
       const x = tf.tensor(ref.input);
       const [mean, std] = layer.statisticsVariables();
       const { grads } = tf.variableGrads(() => layer.nll(x), [mean, std]);
-      assertArrayClose(grads[mean.name].dataSync(), flat(ref.grad_nll.mean), TOLERANCE, 'd nll/d mean');
-      assertArrayClose(grads[std.name].dataSync(), flat(ref.grad_nll.std_variable), TOLERANCE, 'd nll/d std');
+      assertArrayClose(
+        grads[mean.name].dataSync(),
+        flat(ref.grad_nll.mean),
+        TOLERANCE,
+        'd nll/d mean',
+      );
+      assertArrayClose(
+        grads[std.name].dataSync(),
+        flat(ref.grad_nll.std_variable),
+        TOLERANCE,
+        'd nll/d std',
+      );
       assert.deepEqual(flat(ref.grad_nll.gamma), [0, 0]);
       assert.throws(
-        () => tf.variableGrads(() => layer.nll(x), layer.trainableWeights.slice(2).map((w) => w.read() as tf.Variable)),
+        () =>
+          tf.variableGrads(
+            () => layer.nll(x),
+            layer.trainableWeights.slice(2).map((w) => w.read() as tf.Variable),
+          ),
         /Cannot find a connection|with respect to/,
         'gamma and beta are not on the NLL path at all',
       );

@@ -7,7 +7,11 @@ import type { FromWorker, ToWorker, TrainRequest } from '../../src/shared/protoc
 
 const workerPath = path.join(__dirname, '..', '..', 'src', 'worker', 'main.js');
 
-function startWorker(): { child: ChildProcess; messages: FromWorker[]; next: (pred: (m: FromWorker) => boolean) => Promise<FromWorker> } {
+function startWorker(): {
+  child: ChildProcess;
+  messages: FromWorker[];
+  next: (pred: (m: FromWorker) => boolean) => Promise<FromWorker>;
+} {
   const child = fork(workerPath, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   const messages: FromWorker[] = [];
   const waiters: { pred: (m: FromWorker) => boolean; resolve: (m: FromWorker) => void }[] = [];
@@ -29,7 +33,18 @@ function startWorker(): { child: ChildProcess; messages: FromWorker[]; next: (pr
   return { child, messages, next };
 }
 
-const request: TrainRequest = { model: 'builtin:mlp', data: 'mnist', norm: 'batchless', batchSize: 16, microBatchSize: 4, epochs: 1, maxSteps: 50, learningRate: 1e-3, seed: 0, statsEvery: 5 };
+const request: TrainRequest = {
+  model: 'builtin:mlp',
+  data: 'mnist',
+  norm: 'batchless',
+  batchSize: 16,
+  microBatchSize: 4,
+  epochs: 1,
+  maxSteps: 50,
+  learningRate: 1e-3,
+  seed: 0,
+  statsEvery: 5,
+};
 
 test('the worker reports ready, streams training events, and stops on cancel', async () => {
   const { child, messages, next } = startWorker();
@@ -55,12 +70,26 @@ test('a bad request fails that job with a readable message and the worker keeps 
   const { child, next } = startWorker();
   try {
     await next((m) => m.type === 'ready');
-    child.send({ type: 'inspect', id: 'bad', request: { model: '/nonexistent/model.json', data: 'mnist', samples: 10, channel: 0 } } satisfies ToWorker);
-    const failed = await next((m) => (m.type === 'failed' || m.type === 'result') && m.id === 'bad');
+    child.send({
+      type: 'inspect',
+      id: 'bad',
+      request: { model: '/nonexistent/model.json', data: 'mnist', samples: 10, channel: 0 },
+    } satisfies ToWorker);
+    const failed = await next(
+      (m) => (m.type === 'failed' || m.type === 'result') && m.id === 'bad',
+    );
     assert.ok(failed.type === 'failed' && /\/nonexistent\/model\.json/.test(failed.message));
-    child.send({ type: 'memory', id: 'mem', request: { model: 'builtin:mlp', data: 'mnist', batchSizes: [4], microBatchSizes: [1] } } satisfies ToWorker);
+    child.send({
+      type: 'memory',
+      id: 'mem',
+      request: { model: 'builtin:mlp', data: 'mnist', batchSizes: [4], microBatchSizes: [1] },
+    } satisfies ToWorker);
     const memory = await next((m) => m.type === 'result' && m.id === 'mem');
-    assert.ok(memory.type === 'result' && memory.result.kind === 'memory' && memory.result.points.length === 2);
+    assert.ok(
+      memory.type === 'result' &&
+        memory.result.kind === 'memory' &&
+        memory.result.points.length === 2,
+    );
   } finally {
     child.kill();
   }

@@ -67,7 +67,8 @@ export class BatchlessNormalization extends tf.layers.Layer {
   constructor(args: BatchlessNormalizationLayerArgs = {}) {
     super(args);
     this.supportsMasking = true;
-    this.axis = args.axis === undefined ? [-1] : Array.isArray(args.axis) ? [...args.axis] : [args.axis];
+    this.axis =
+      args.axis === undefined ? [-1] : Array.isArray(args.axis) ? [...args.axis] : [args.axis];
     this.epsilon = args.epsilon ?? 1e-5;
     this.stdParametrization = args.stdParametrization ?? 'log';
     this.gauge = args.gauge ?? true;
@@ -77,19 +78,29 @@ export class BatchlessNormalization extends tf.layers.Layer {
     this.initialStd = args.initialStd ?? 1;
 
     if (this.axis.length === 0 || this.axis.some((a) => !Number.isInteger(a))) {
-      throw new Error(`BatchlessNormalization: axis must be an integer or a non-empty list of integers, got ${JSON.stringify(args.axis)}`);
+      throw new Error(
+        `BatchlessNormalization: axis must be an integer or a non-empty list of integers, got ${JSON.stringify(args.axis)}`,
+      );
     }
     if (!(this.epsilon >= 0) || !Number.isFinite(this.epsilon)) {
-      throw new Error(`BatchlessNormalization: epsilon must be a finite number >= 0, got ${String(args.epsilon)}`);
+      throw new Error(
+        `BatchlessNormalization: epsilon must be a finite number >= 0, got ${String(args.epsilon)}`,
+      );
     }
     if (!STD_PARAMETRIZATIONS.includes(this.stdParametrization)) {
-      throw new Error(`BatchlessNormalization: stdParametrization must be one of ${STD_PARAMETRIZATIONS.join(', ')}, got '${String(args.stdParametrization)}'`);
+      throw new Error(
+        `BatchlessNormalization: stdParametrization must be one of ${STD_PARAMETRIZATIONS.join(', ')}, got '${String(args.stdParametrization)}'`,
+      );
     }
     if (!Number.isFinite(this.initialMean)) {
-      throw new Error(`BatchlessNormalization: initialMean must be finite, got ${String(args.initialMean)}`);
+      throw new Error(
+        `BatchlessNormalization: initialMean must be finite, got ${String(args.initialMean)}`,
+      );
     }
     if (!(this.initialStd > 0) || !Number.isFinite(this.initialStd)) {
-      throw new Error(`BatchlessNormalization: initialStd must be a finite number > 0, got ${String(args.initialStd)}`);
+      throw new Error(
+        `BatchlessNormalization: initialStd must be a finite number > 0, got ${String(args.initialStd)}`,
+      );
     }
   }
 
@@ -98,12 +109,16 @@ export class BatchlessNormalization extends tf.layers.Layer {
     const rank = shape.length;
     const axes = this.axis.map((a) => (a < 0 ? a + rank : a));
     if (axes.some((a) => a < 1 || a >= rank)) {
-      throw new Error(`BatchlessNormalization: axis ${JSON.stringify(this.axis)} does not fit an input of shape ${JSON.stringify(shape)} (axis 0 is the batch)`);
+      throw new Error(
+        `BatchlessNormalization: axis ${JSON.stringify(this.axis)} does not fit an input of shape ${JSON.stringify(shape)} (axis 0 is the batch)`,
+      );
     }
     const statShape = axes.map((a) => {
       const dim = shape[a];
       if (dim === null || dim === undefined) {
-        throw new Error(`BatchlessNormalization: axis ${a} of input shape ${JSON.stringify(shape)} must be known`);
+        throw new Error(
+          `BatchlessNormalization: axis ${a} of input shape ${JSON.stringify(shape)} must be known`,
+        );
       }
       return dim;
     });
@@ -111,10 +126,22 @@ export class BatchlessNormalization extends tf.layers.Layer {
     this.inputRank = rank;
     const stored = storedFromStd(this.initialStd, this.stdParametrization, this.epsilon);
     // Weight order and names are part of the format (conversion and Keras parity rely on them).
-    this.meanWeight = this.addWeight('mean', statShape, 'float32', tf.initializers.constant({ value: this.initialMean }));
-    this.stdWeight = this.addWeight('std', statShape, 'float32', tf.initializers.constant({ value: stored }));
-    if (this.scale) this.gammaWeight = this.addWeight('gamma', statShape, 'float32', tf.initializers.ones());
-    if (this.center) this.betaWeight = this.addWeight('beta', statShape, 'float32', tf.initializers.zeros());
+    this.meanWeight = this.addWeight(
+      'mean',
+      statShape,
+      'float32',
+      tf.initializers.constant({ value: this.initialMean }),
+    );
+    this.stdWeight = this.addWeight(
+      'std',
+      statShape,
+      'float32',
+      tf.initializers.constant({ value: stored }),
+    );
+    if (this.scale)
+      this.gammaWeight = this.addWeight('gamma', statShape, 'float32', tf.initializers.ones());
+    if (this.center)
+      this.betaWeight = this.addWeight('beta', statShape, 'float32', tf.initializers.zeros());
     this.built = true;
   }
 
@@ -128,7 +155,9 @@ export class BatchlessNormalization extends tf.layers.Layer {
     return tf.tidy(() => {
       const shape = this.broadcastShape(x.rank);
       const mean = stopGradient(this.meanVariable().read()).reshape(shape);
-      const inv = stopGradient(invStd(this.stdVariable().read(), this.stdParametrization, this.epsilon));
+      const inv = stopGradient(
+        invStd(this.stdVariable().read(), this.stdParametrization, this.epsilon),
+      );
       // γ/σ first: a [C] multiply instead of a full-size one.
       const factor = this.gammaWeight ? tf.mul(inv, this.gammaWeight.read()) : inv;
       let y = tf.mul(tf.sub(x, mean), factor.reshape(shape));
@@ -175,7 +204,9 @@ export class BatchlessNormalization extends tf.layers.Layer {
   getStatistics(): ChannelStatistics {
     const mean = this.meanVariable().read().dataSync() as Float32Array;
     const stored = this.stdVariable().read().dataSync();
-    const std = Float32Array.from(stored, (s) => stdFromStored(s, this.stdParametrization, this.epsilon));
+    const std = Float32Array.from(stored, (s) =>
+      stdFromStored(s, this.stdParametrization, this.epsilon),
+    );
     return { mean: Float32Array.from(mean), std };
   }
 
@@ -183,7 +214,9 @@ export class BatchlessNormalization extends tf.layers.Layer {
   hasInitialStatistics(): boolean {
     const { mean, std } = this.getStatistics();
     const close = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b));
-    return mean.every((m) => close(m, this.initialMean)) && std.every((s) => close(s, this.initialStd));
+    return (
+      mean.every((m) => close(m, this.initialMean)) && std.every((s) => close(s, this.initialStd))
+    );
   }
 
   /** Sets μ and σ (σ encoded into this layer's parametrization); lengths must match the channels. */
@@ -191,7 +224,9 @@ export class BatchlessNormalization extends tf.layers.Layer {
     const variable = this.meanVariable();
     const size = variable.shape.reduce((a: number, b) => a * (b ?? 1), 1);
     if (mean.length !== size || std.length !== size) {
-      throw new Error(`${this.name}: expected ${size} statistics per variable, got mean ${mean.length} and std ${std.length}`);
+      throw new Error(
+        `${this.name}: expected ${size} statistics per variable, got mean ${mean.length} and std ${std.length}`,
+      );
     }
     for (let i = 0; i < std.length; i++) {
       if (!(std[i] > 0) || !Number.isFinite(std[i])) {
@@ -263,11 +298,16 @@ function stagedMean(x: tf.Tensor, axes: number[]): tf.Tensor {
 }
 
 /** Factory in the style of `tf.layers.batchNormalization`. */
-export function batchlessNormalization(args?: BatchlessNormalizationLayerArgs): BatchlessNormalization {
+export function batchlessNormalization(
+  args?: BatchlessNormalizationLayerArgs,
+): BatchlessNormalization {
   return new BatchlessNormalization(args);
 }
 
 /** True for batchless layers, also ones deserialized by another copy of this module. */
 export function isBatchlessLayer(layer: tf.layers.Layer): layer is BatchlessNormalization {
-  return layer instanceof BatchlessNormalization || layer.getClassName() === BatchlessNormalization.className;
+  return (
+    layer instanceof BatchlessNormalization ||
+    layer.getClassName() === BatchlessNormalization.className
+  );
 }

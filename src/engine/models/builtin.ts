@@ -27,7 +27,10 @@ export function builtinInputShape(name: BuiltinModelName): number[] {
  * conv3x3(16)-norm-relu-maxpool2-conv3x3(32)-norm-relu-globalavgpool-dense10. Both output logits.
  * A hidden layer followed by a normalization has no bias: the normalization's β takes its place.
  */
-export function buildBuiltinModel(name: BuiltinModelName, options: BuiltinModelOptions = {}): tf.Sequential {
+export function buildBuiltinModel(
+  name: BuiltinModelName,
+  options: BuiltinModelOptions = {},
+): tf.Sequential {
   const norm = options.norm ?? 'batchless';
   const seed = options.seed ?? 0;
   const numClasses = options.numClasses ?? 10;
@@ -43,7 +46,13 @@ export function buildBuiltinModel(name: BuiltinModelName, options: BuiltinModelO
   const layers: tf.layers.Layer[] =
     name === 'mlp'
       ? [
-          tf.layers.dense({ inputShape: [784], units: 256, useBias, kernelInitializer: init(), name: 'dense1' }),
+          tf.layers.dense({
+            inputShape: [784],
+            units: 256,
+            useBias,
+            kernelInitializer: init(),
+            name: 'dense1',
+          }),
           ...normalization('norm1'),
           tf.layers.activation({ activation: 'relu', name: 'relu1' }),
           tf.layers.dense({ units: 256, useBias, kernelInitializer: init(), name: 'dense2' }),
@@ -52,11 +61,26 @@ export function buildBuiltinModel(name: BuiltinModelName, options: BuiltinModelO
           tf.layers.dense({ units: numClasses, kernelInitializer: init(), name: 'logits' }),
         ]
       : [
-          tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 16, kernelSize: 3, padding: 'same', useBias, kernelInitializer: init(), name: 'conv1' }),
+          tf.layers.conv2d({
+            inputShape: [28, 28, 1],
+            filters: 16,
+            kernelSize: 3,
+            padding: 'same',
+            useBias,
+            kernelInitializer: init(),
+            name: 'conv1',
+          }),
           ...normalization('norm1'),
           tf.layers.activation({ activation: 'relu', name: 'relu1' }),
           tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
-          tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', useBias, kernelInitializer: init(), name: 'conv2' }),
+          tf.layers.conv2d({
+            filters: 32,
+            kernelSize: 3,
+            padding: 'same',
+            useBias,
+            kernelInitializer: init(),
+            name: 'conv2',
+          }),
           ...normalization('norm2'),
           tf.layers.activation({ activation: 'relu', name: 'relu2' }),
           tf.layers.globalAveragePooling2d({ name: 'gap' }),
@@ -71,7 +95,9 @@ export function parseBuiltinSpec(spec: string): BuiltinModelName | undefined {
   if (!match) return undefined;
   const name = match[1] as BuiltinModelName;
   if (!BUILTIN_MODELS.includes(name)) {
-    throw new Error(`Unknown built-in model '${spec}': expected one of ${BUILTIN_MODELS.map((m) => `builtin:${m}`).join(', ')}`);
+    throw new Error(
+      `Unknown built-in model '${spec}': expected one of ${BUILTIN_MODELS.map((m) => `builtin:${m}`).join(', ')}`,
+    );
   }
   return name;
 }

@@ -15,7 +15,12 @@ export const HISTOGRAM_BINS = 40;
  * inference mode), plus a histogram of one channel. This is the "is the learned Gaussian right?"
  * view. Batchless inputs are read with the input observer; BN inputs through a sub-model.
  */
-export function inspectLayers(model: tf.LayersModel, sample: Batch, inputShape: number[], channel = 0): LayerInspection[] {
+export function inspectLayers(
+  model: tf.LayersModel,
+  sample: Batch,
+  inputShape: number[],
+  channel = 0,
+): LayerInspection[] {
   const refs = findNormLayers(model);
   const x = tf.tensor(sample.x, [sample.size, ...inputShape], 'float32');
   let inputs = new Map<tf.layers.Layer, tf.Tensor>();
@@ -24,7 +29,13 @@ export function inspectLayers(model: tf.LayersModel, sample: Batch, inputShape: 
     return refs.map((ref) => {
       const input = inputs.get(ref.layer);
       const snapshot = snapshotLayer(ref);
-      if (!input) return { ...snapshot, observed: undefined, histogram: undefined, note: 'not reached by a forward pass (inside a nested model)' };
+      if (!input)
+        return {
+          ...snapshot,
+          observed: undefined,
+          histogram: undefined,
+          note: 'not reached by a forward pass (inside a nested model)',
+        };
       const axis = input.rank - 1;
       const observed = tf.tidy(() => {
         const axes = Array.from({ length: input.rank }, (_, i) => i).filter((i) => i !== axis);
@@ -32,8 +43,14 @@ export function inspectLayers(model: tf.LayersModel, sample: Batch, inputShape: 
         return { mean: Array.from(mean.dataSync()), std: Array.from(tf.sqrt(variance).dataSync()) };
       });
       const c = Math.min(channel, snapshot.mean.length - 1);
-      const values = tf.tidy(() => tf.reshape(tf.gather(input, [c], axis), [-1]).dataSync() as Float32Array);
-      return { ...snapshot, observed, histogram: histogram(values, c, snapshot.mean[c], snapshot.std[c]) };
+      const values = tf.tidy(
+        () => tf.reshape(tf.gather(input, [c], axis), [-1]).dataSync() as Float32Array,
+      );
+      return {
+        ...snapshot,
+        observed,
+        histogram: histogram(values, c, snapshot.mean[c], snapshot.std[c]),
+      };
     });
   } finally {
     tf.dispose([x, ...inputs.values()]);
@@ -41,7 +58,11 @@ export function inspectLayers(model: tf.LayersModel, sample: Batch, inputShape: 
 }
 
 /** The input tensor of every normalization layer on `x`, in inference mode; the caller disposes them. */
-function captureInputs(model: tf.LayersModel, refs: NormLayerRef[], x: tf.Tensor): Map<tf.layers.Layer, tf.Tensor> {
+function captureInputs(
+  model: tf.LayersModel,
+  refs: NormLayerRef[],
+  x: tf.Tensor,
+): Map<tf.layers.Layer, tf.Tensor> {
   const captured = new Map<tf.layers.Layer, tf.Tensor>();
   withInputObserver(
     (layer, input) => {
@@ -57,7 +78,12 @@ function captureInputs(model: tf.LayersModel, refs: NormLayerRef[], x: tf.Tensor
   return captured;
 }
 
-function histogram(values: Float32Array, channel: number, learnedMean: number, learnedStd: number): LayerInspection['histogram'] {
+function histogram(
+  values: Float32Array,
+  channel: number,
+  learnedMean: number,
+  learnedStd: number,
+): LayerInspection['histogram'] {
   let min = Infinity;
   let max = -Infinity;
   for (const v of values) {

@@ -16,7 +16,14 @@ export function snapshotLayer(ref: NormLayerRef): LayerStatisticsSnapshot {
   };
   if (isBatchlessLayer(layer)) {
     const { mean, std } = layer.getStatistics();
-    return { layer: ref.path, kind: 'batchless', mean: Array.from(mean), std: Array.from(std), gamma: values('gamma'), beta: values('beta') };
+    return {
+      layer: ref.path,
+      kind: 'batchless',
+      mean: Array.from(mean),
+      std: Array.from(std),
+      gamma: values('gamma'),
+      beta: values('beta'),
+    };
   }
   const epsilon = (layer.getConfig() as { epsilon?: number }).epsilon ?? 1e-3;
   const variance = values('moving_variance');

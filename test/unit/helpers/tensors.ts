@@ -36,7 +36,9 @@ export function assertArrayClose(
   for (let i = 0; i < actual.length; i++) {
     const bound = atol + rtol * Math.abs(expected[i]);
     if (!(Math.abs(actual[i] - expected[i]) <= bound)) {
-      assert.fail(`${what}[${i}]: got ${actual[i]}, expected ${expected[i]} (bound ${bound.toExponential(2)})`);
+      assert.fail(
+        `${what}[${i}]: got ${actual[i]}, expected ${expected[i]} (bound ${bound.toExponential(2)})`,
+      );
     }
   }
 }
