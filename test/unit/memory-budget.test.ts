@@ -22,27 +22,52 @@ test('sizes: 64MB, 1.5 GiB, 512k, plain bytes; nonsense refused with the value q
   assert.equal(parseBytes('1.5 GiB'), 1.5 * 1024 ** 3);
   assert.equal(parseBytes('512k'), 512 * 1024);
   assert.equal(parseBytes('1000'), 1000);
-  for (const bad of ['', 'lots', '-3MB', '0', '12 parsecs']) assert.throws(() => parseBytes(bad), (err: Error) => err.message.includes(`'${bad}'`));
+  for (const bad of ['', 'lots', '-3MB', '0', '12 parsecs'])
+    assert.throws(
+      () => parseBytes(bad),
+      (err: Error) => err.message.includes(`'${bad}'`),
+    );
 });
 
 test('the picked micro-batch size fits the budget when measured, and the next divisor would not be predicted to', async () => {
   const model = buildBuiltinModel('cnn', { norm: 'batchless', seed: 1 });
-  const one = await measureStepBreakdown(model, sliceBatch(images, 0, 2), 1, { inputShape, numClasses: 10 });
+  const one = await measureStepBreakdown(model, sliceBatch(images, 0, 2), 1, {
+    inputShape,
+    numClasses: 10,
+  });
   const budget = Math.round(one.backprop.peakBytes * 4.5);
   const choice = await pickMicroBatchSize(model, images, 16, budget, { inputShape });
-  assert.ok(choice.microBatchSize > 1 && choice.microBatchSize < 16 && 16 % choice.microBatchSize === 0, `picked ${choice.microBatchSize}`);
+  assert.ok(
+    choice.microBatchSize > 1 && choice.microBatchSize < 16 && 16 % choice.microBatchSize === 0,
+    `picked ${choice.microBatchSize}`,
+  );
   assert.ok(choice.perInstanceBytes > 0 && choice.fixedBytes > 0);
-  const measured = await measureStepBreakdown(model, sliceBatch(images, 0, 16), choice.microBatchSize, { inputShape, numClasses: 10 });
+  const measured = await measureStepBreakdown(
+    model,
+    sliceBatch(images, 0, 16),
+    choice.microBatchSize,
+    { inputShape, numClasses: 10 },
+  );
   assert.ok(measured.peakBytes <= budget, `measured ${measured.peakBytes} > budget ${budget}`);
-  assert.ok(Math.abs(measured.backprop.peakBytes - choice.predictedPeakBytes) <= 0.1 * measured.backprop.peakBytes, `predicted ${choice.predictedPeakBytes}, measured ${measured.backprop.peakBytes}`);
+  assert.ok(
+    Math.abs(measured.backprop.peakBytes - choice.predictedPeakBytes) <=
+      0.1 * measured.backprop.peakBytes,
+    `predicted ${choice.predictedPeakBytes}, measured ${measured.backprop.peakBytes}`,
+  );
   const next = choice.microBatchSize * 2;
-  assert.ok(choice.fixedBytes + choice.perInstanceBytes * next > budget, 'the next larger divisor would not fit');
+  assert.ok(
+    choice.fixedBytes + choice.perInstanceBytes * next > budget,
+    'the next larger divisor would not fit',
+  );
   model.dispose();
 });
 
 test('a budget below one instance is refused, saying what one instance needs', async () => {
   const model = buildBuiltinModel('cnn', { norm: 'batchless', seed: 1 });
-  await assert.rejects(pickMicroBatchSize(model, images, 8, 1000, { inputShape }), (err: Error) => err instanceof BudgetError && /micro-batches of 1 need/.test(err.message));
+  await assert.rejects(
+    pickMicroBatchSize(model, images, 8, 1000, { inputShape }),
+    (err: Error) => err instanceof BudgetError && /micro-batches of 1 need/.test(err.message),
+  );
   model.dispose();
 });
 
@@ -50,6 +75,9 @@ test('BN: the whole batch or nothing', async () => {
   const model = buildBuiltinModel('cnn', { norm: 'batch', seed: 1 });
   const fits = await pickMicroBatchSize(model, images, 4, 1024 ** 3, { inputShape });
   assert.equal(fits.microBatchSize, 4);
-  await assert.rejects(pickMicroBatchSize(model, images, 4, 100_000, { inputShape }), (err: Error) => err instanceof BudgetError && /batch normalization/.test(err.message));
+  await assert.rejects(
+    pickMicroBatchSize(model, images, 4, 100_000, { inputShape }),
+    (err: Error) => err instanceof BudgetError && /batch normalization/.test(err.message),
+  );
   model.dispose();
 });

@@ -23,7 +23,10 @@ test('a 64 MB buffer touched inside the measured code raises the resident-set pe
   }
   assert.equal(peak.available, true);
   assert.ok(peak.rssBeforeBytes! > 0);
-  assert.ok(peak.rssPeakBytes! - peak.rssBeforeBytes! >= 48 * 1024 * 1024, `peak ${peak.rssPeakBytes} before ${peak.rssBeforeBytes}`);
+  assert.ok(
+    peak.rssPeakBytes! - peak.rssBeforeBytes! >= 48 * 1024 * 1024,
+    `peak ${peak.rssPeakBytes} before ${peak.rssBeforeBytes}`,
+  );
 });
 
 test('no wasm heap on the cpu backend', () => {

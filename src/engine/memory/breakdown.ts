@@ -91,9 +91,17 @@ export interface BreakdownOptions {
  * the first micro-batch first, so its state exists, as it does from the second training step on.
  * The model's weights are restored afterwards, so measuring never changes the model.
  */
-export async function measureStepBreakdown(model: tf.LayersModel, batch: Batch, microBatchSize: number, options: BreakdownOptions): Promise<StepBreakdown> {
+export async function measureStepBreakdown(
+  model: tf.LayersModel,
+  batch: Batch,
+  microBatchSize: number,
+  options: BreakdownOptions,
+): Promise<StepBreakdown> {
   const optimizerName = options.optimizer ?? 'adam';
-  const saved = model.weights.map((w) => ({ values: w.read().dataSync().slice(), shape: w.shape as number[] }));
+  const saved = model.weights.map((w) => ({
+    values: w.read().dataSync().slice(),
+    shape: w.shape as number[],
+  }));
   const step: StepModel = {
     model,
     batchless: findBatchlessLayers(model),
@@ -105,7 +113,11 @@ export async function measureStepBreakdown(model: tf.LayersModel, batch: Batch, 
   const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables));
   const optimizer = makeOptimizer(optimizerName, 1e-3);
   try {
-    const warmUp = { x: batch.x.subarray(0, (batch.x.length / batch.size) * Math.min(microBatchSize, batch.size)), y: batch.y.subarray(0, microBatchSize), size: Math.min(microBatchSize, batch.size) };
+    const warmUp = {
+      x: batch.x.subarray(0, (batch.x.length / batch.size) * Math.min(microBatchSize, batch.size)),
+      y: batch.y.subarray(0, microBatchSize),
+      size: Math.min(microBatchSize, batch.size),
+    };
     const first = batchGradients(step, warmUp, warmUp.size);
     optimizer.applyGradients(first.grads);
     tf.dispose([first.grads, first.lossParts]);
@@ -134,22 +146,39 @@ export async function measureStepBreakdown(model: tf.LayersModel, batch: Batch, 
     });
 
     const classify = (peak: PeakSnapshot, tfjsPeakBytes: number): PeakBreakdown => {
-      const freed = (names: Set<string>) => [...peak.residentFreed].filter(([owner]) => owner !== undefined && names.has(owner)).reduce((sum, [, b]) => sum + b, 0);
+      const freed = (names: Set<string>) =>
+        [...peak.residentFreed]
+          .filter(([owner]) => owner !== undefined && names.has(owner))
+          .reduce((sum, [, b]) => sum + b, 0);
       const categories: MemoryCategories = {
         weights: weightsBefore - freed(weightNames),
         gradients: 0,
         optimizerState: optimizerBefore - freed(optimizerNames),
         activations: 0,
-        other: residentBytes - weightsBefore - optimizerBefore - (peak.residentFreed.get(undefined) ?? 0),
+        other:
+          residentBytes -
+          weightsBefore -
+          optimizerBefore -
+          (peak.residentFreed.get(undefined) ?? 0),
       };
       const otherDetail = { resident: categories.other, backward: 0, update: 0, accumulate: 0 };
       for (const buffer of peak.created) {
         const category = categoryOf(buffer, weightNames, optimizerNames);
         categories[category] += buffer.bytes;
-        if (category === 'other') otherDetail[buffer.phase === 'update' || buffer.phase === 'backward' ? buffer.phase : 'accumulate'] += buffer.bytes;
+        if (category === 'other')
+          otherDetail[
+            buffer.phase === 'update' || buffer.phase === 'backward' ? buffer.phase : 'accumulate'
+          ] += buffer.bytes;
       }
       const sum = Object.values(categories).reduce((a, b) => a + b, 0);
-      return { peakBytes: peak.bytes, categories, unaccountedBytes: sum - peak.bytes, phase: peak.phase, tfjsPeakBytes, otherDetail };
+      return {
+        peakBytes: peak.bytes,
+        categories,
+        unaccountedBytes: sum - peak.bytes,
+        phase: peak.phase,
+        tfjsPeakBytes,
+        otherDetail,
+      };
     };
     const backprop = classify(tracker.gradientsPeak, tracker.tfjsGradientsPeakBytes);
     const update = classify(tracker.updatePeak, tracker.tfjsUpdatePeakBytes);
@@ -178,9 +207,14 @@ export async function measureStepBreakdown(model: tf.LayersModel, batch: Batch, 
   }
 }
 
-function categoryOf(buffer: TrackedBuffer, weightNames: Set<string>, optimizerNames: Set<string>): keyof MemoryCategories {
+function categoryOf(
+  buffer: TrackedBuffer,
+  weightNames: Set<string>,
+  optimizerNames: Set<string>,
+): keyof MemoryCategories {
   if (buffer.variableName !== undefined && weightNames.has(buffer.variableName)) return 'weights';
-  if (buffer.variableName !== undefined && optimizerNames.has(buffer.variableName)) return 'optimizerState';
+  if (buffer.variableName !== undefined && optimizerNames.has(buffer.variableName))
+    return 'optimizerState';
   if (buffer.gradient) return 'gradients';
   if (buffer.phase === 'forward' || buffer.phase === 'input') return 'activations';
   return 'other';

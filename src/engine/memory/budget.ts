@@ -19,7 +19,12 @@ export interface MicroBatchChoice {
   /** max(update peak, fixed + per instance × micro-batch) for the chosen size. */
   predictedPeakBytes: number;
   /** The steps measured to fit the line. */
-  measured: { microBatchSize: number; batchSize: number; backpropPeakBytes: number; updatePeakBytes: number }[];
+  measured: {
+    microBatchSize: number;
+    batchSize: number;
+    backpropPeakBytes: number;
+    updatePeakBytes: number;
+  }[];
 }
 
 /** Thrown when no micro-batch size fits; the message says how much the smallest needs. */
@@ -29,7 +34,9 @@ export class BudgetError extends Error {}
 export function parseBytes(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(i?[bB])?\s*$/.exec(text);
   if (!match) throw new Error(`expected a size like 64MB, 512KB or 1GB, got '${text}'`);
-  const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[
+    match[2].toLowerCase() as '' | 'k' | 'm' | 'g'
+  ];
   const bytes = Math.round(Number(match[1]) * scale);
   if (!(bytes > 0)) throw new Error(`a memory budget must be positive, got '${text}'`);
   return bytes;
@@ -47,14 +54,33 @@ export interface BudgetOptions {
  * the update's own peak is a floor. Models with batch normalization cannot be split (their
  * gradient changes), so for them the whole batch either fits or this throws.
  */
-export async function pickMicroBatchSize(model: tf.LayersModel, data: Dataset, batchSize: number, budgetBytes: number, options: BudgetOptions): Promise<MicroBatchChoice> {
+export async function pickMicroBatchSize(
+  model: tf.LayersModel,
+  data: Dataset,
+  batchSize: number,
+  budgetBytes: number,
+  options: BudgetOptions,
+): Promise<MicroBatchChoice> {
   const measureAt = async (micro: number, batch: number) => {
-    const b = await measureStepBreakdown(model, sliceBatch(data, Int32Array.from({ length: batch }, (_, i) => i % data.count)), micro, {
-      inputShape: options.inputShape,
-      numClasses: data.numClasses,
-      optimizer: options.optimizer,
-    });
-    return { microBatchSize: micro, batchSize: batch, backpropPeakBytes: b.backprop.peakBytes, updatePeakBytes: b.update.peakBytes };
+    const b = await measureStepBreakdown(
+      model,
+      sliceBatch(
+        data,
+        Int32Array.from({ length: batch }, (_, i) => i % data.count),
+      ),
+      micro,
+      {
+        inputShape: options.inputShape,
+        numClasses: data.numClasses,
+        optimizer: options.optimizer,
+      },
+    );
+    return {
+      microBatchSize: micro,
+      batchSize: batch,
+      backpropPeakBytes: b.backprop.peakBytes,
+      updatePeakBytes: b.update.peakBytes,
+    };
   };
   const hasBatchNorm = findNormLayers(model).some((ref) => ref.kind === 'batch');
   if (hasBatchNorm) {
@@ -66,16 +92,36 @@ export async function pickMicroBatchSize(model: tf.LayersModel, data: Dataset, b
           'so its batch cannot be split into micro-batches without changing the gradient. Convert it to batchless (--norm batchless) or lower --batch.',
       );
     }
-    return { microBatchSize: batchSize, batchSize, budgetBytes, fixedBytes: peak, perInstanceBytes: 0, updatePeakBytes: whole.updatePeakBytes, predictedPeakBytes: peak, measured: [whole] };
+    return {
+      microBatchSize: batchSize,
+      batchSize,
+      budgetBytes,
+      fixedBytes: peak,
+      perInstanceBytes: 0,
+      updatePeakBytes: whole.updatePeakBytes,
+      predictedPeakBytes: peak,
+      measured: [whole],
+    };
   }
   const small = await measureAt(1, Math.min(2, batchSize));
   const largeMicro = Math.min(8, batchSize);
-  const large = largeMicro > 1 ? await measureAt(largeMicro, Math.min(2 * largeMicro, batchSize)) : small;
-  const perInstanceBytes = large === small ? 0 : Math.max(0, (large.backpropPeakBytes - small.backpropPeakBytes) / (largeMicro - 1));
+  const large =
+    largeMicro > 1 ? await measureAt(largeMicro, Math.min(2 * largeMicro, batchSize)) : small;
+  const perInstanceBytes =
+    large === small
+      ? 0
+      : Math.max(0, (large.backpropPeakBytes - small.backpropPeakBytes) / (largeMicro - 1));
   const fixedBytes = small.backpropPeakBytes - perInstanceBytes;
   const updatePeakBytes = Math.max(small.updatePeakBytes, large.updatePeakBytes);
   const predict = (m: number) => Math.max(updatePeakBytes, fixedBytes + perInstanceBytes * m);
-  const base = { batchSize, budgetBytes, fixedBytes, perInstanceBytes, updatePeakBytes, measured: large === small ? [small] : [small, large] };
+  const base = {
+    batchSize,
+    budgetBytes,
+    fixedBytes,
+    perInstanceBytes,
+    updatePeakBytes,
+    measured: large === small ? [small] : [small, large],
+  };
   if (predict(1) > budgetBytes) {
     throw new BudgetError(
       `even micro-batches of 1 need ${mib(predict(1))} per step (${mib(fixedBytes)} fixed, ${mib(perInstanceBytes)} per instance, ` +
@@ -83,7 +129,8 @@ export async function pickMicroBatchSize(model: tf.LayersModel, data: Dataset, b
     );
   }
   let best = 1;
-  for (let m = 1; m <= batchSize; m++) if (batchSize % m === 0 && predict(m) <= budgetBytes) best = m;
+  for (let m = 1; m <= batchSize; m++)
+    if (batchSize % m === 0 && predict(m) <= budgetBytes) best = m;
   return { ...base, microBatchSize: best, predictedPeakBytes: predict(best) };
 }
 

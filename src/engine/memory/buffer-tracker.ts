@@ -122,7 +122,8 @@ export class BufferTracker {
 
   private onTrack(a: tf.Tensor, isNew: boolean): void {
     const tfjsBytes = this.engine.state.numBytes;
-    if (this.currentPhase === 'update') this.tfjsUpdatePeakBytes = Math.max(this.tfjsUpdatePeakBytes, tfjsBytes);
+    if (this.currentPhase === 'update')
+      this.tfjsUpdatePeakBytes = Math.max(this.tfjsUpdatePeakBytes, tfjsBytes);
     else this.tfjsGradientsPeakBytes = Math.max(this.tfjsGradientsPeakBytes, tfjsBytes);
     let buffer = this.live.get(a.dataId);
     if (isNew && !buffer) {
@@ -132,7 +133,8 @@ export class BufferTracker {
       this.createdBytes += bytes;
       if (buffer.phase === 'input' || buffer.phase === 'forward') {
         this.activationBytes += bytes;
-        if (this.activationBytes > this.activationsPeakBytes) this.activationsPeakBytes = this.activationBytes;
+        if (this.activationBytes > this.activationsPeakBytes)
+          this.activationsPeakBytes = this.activationBytes;
       }
       const update = this.currentPhase === 'update';
       if (this.currentBytes > (update ? this.updatePeak : this.gradientsPeak).bytes) {
@@ -148,7 +150,8 @@ export class BufferTracker {
     if (buffer) {
       this.live.delete(a.dataId);
       this.createdBytes -= buffer.bytes;
-      if (buffer.phase === 'input' || buffer.phase === 'forward') this.activationBytes -= buffer.bytes;
+      if (buffer.phase === 'input' || buffer.phase === 'forward')
+        this.activationBytes -= buffer.bytes;
       return;
     }
     // A buffer from before `start`: usually a variable's old value, replaced by an update.
@@ -170,7 +173,13 @@ export class BufferTracker {
 }
 
 function emptySnapshot(residentBytes: number): PeakSnapshot {
-  return { bytes: residentBytes, residentBytes, residentFreed: new Map(), created: [], phase: 'input' };
+  return {
+    bytes: residentBytes,
+    residentBytes,
+    residentFreed: new Map(),
+    created: [],
+    phase: 'input',
+  };
 }
 
 /** Bytes of a tensor's buffer, as tfjs counts them (strings and complex parts aside). */

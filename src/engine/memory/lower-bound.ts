@@ -3,7 +3,12 @@ import type { OptimizerName } from '../train/config';
 import { flattenLayers } from '../models/norm-layers';
 
 /** Per trainable value, the state each optimizer keeps (tfjs 4.22: adam m, v; rmsprop ms, mom; momentum accumulation). */
-export const OPTIMIZER_STATE_PER_WEIGHT: Record<OptimizerName, number> = { adam: 2, rmsprop: 2, momentum: 1, sgd: 0 };
+export const OPTIMIZER_STATE_PER_WEIGHT: Record<OptimizerName, number> = {
+  adam: 2,
+  rmsprop: 2,
+  momentum: 1,
+  sgd: 0,
+};
 
 const BYTES_PER_FLOAT = 4;
 
@@ -82,19 +87,39 @@ export function keptActivations(model: tf.LayersModel): KeptActivation[] {
   for (const { layer, path } of flattenLayers(model)) {
     const activation = (layer.getConfig() as { activation?: unknown }).activation;
     const hasActivation = typeof activation === 'string' && activation !== 'linear';
-    const nonlinear = NONLINEAR_CLASSES.has(layer.getClassName()) || layer.getClassName() === 'BatchlessNormalization';
-    if (layer.trainableWeights.length > 0 || nonlinear) keep(path, 'input', symbolicList(() => layer.input));
-    if (hasActivation && layer.getClassName() !== 'Activation') keep(path, 'output', symbolicList(() => layer.output));
+    const nonlinear =
+      NONLINEAR_CLASSES.has(layer.getClassName()) ||
+      layer.getClassName() === 'BatchlessNormalization';
+    if (layer.trainableWeights.length > 0 || nonlinear)
+      keep(
+        path,
+        'input',
+        symbolicList(() => layer.input),
+      );
+    if (hasActivation && layer.getClassName() !== 'Activation')
+      keep(
+        path,
+        'output',
+        symbolicList(() => layer.output),
+      );
   }
   keep('(loss)', 'output', model.outputs);
   return kept;
 }
 
-export function analyticLowerBound(model: tf.LayersModel, microBatchSize: number, optimizer: OptimizerName): LowerBound {
-  const trainable = model.trainableWeights.reduce((sum, w) => sum + tf.util.sizeFromShape(w.shape as number[]), 0);
+export function analyticLowerBound(
+  model: tf.LayersModel,
+  microBatchSize: number,
+  optimizer: OptimizerName,
+): LowerBound {
+  const trainable = model.trainableWeights.reduce(
+    (sum, w) => sum + tf.util.sizeFromShape(w.shape as number[]),
+    0,
+  );
   const all = model.weights.reduce((sum, w) => sum + tf.util.sizeFromShape(w.shape as number[]), 0);
   const kept = keptActivations(model);
-  const activationsPerInstanceBytes = kept.reduce((sum, k) => sum + k.elementsPerInstance, 0) * BYTES_PER_FLOAT;
+  const activationsPerInstanceBytes =
+    kept.reduce((sum, k) => sum + k.elementsPerInstance, 0) * BYTES_PER_FLOAT;
   const weightsBytes = all * BYTES_PER_FLOAT;
   const gradientsBytes = trainable * BYTES_PER_FLOAT;
   const optimizerStateBytes = trainable * BYTES_PER_FLOAT * OPTIMIZER_STATE_PER_WEIGHT[optimizer];

@@ -55,7 +55,9 @@ export function wasmHeapBytes(): number | undefined {
 }
 
 /** Runs `fn` and reports the process's resident-set peak while it ran (and the wasm heap). */
-export async function measureProcessPeak<T>(fn: () => Promise<T> | T): Promise<{ result: T; process: ProcessPeak }> {
+export async function measureProcessPeak<T>(
+  fn: () => Promise<T> | T,
+): Promise<{ result: T; process: ProcessPeak }> {
   const rssBeforeBytes = currentRssBytes();
   const reset = rssBeforeBytes !== undefined && resetPeakRss();
   const result = await fn();
@@ -69,7 +71,9 @@ export async function measureProcessPeak<T>(fn: () => Promise<T> | T): Promise<{
       rssBeforeBytes: rssBeforeBytes ?? null,
       rssPeakBytes: rssPeakBytes ?? null,
       wasmHeapBytes: wasm ?? null,
-      note: available ? undefined : `unavailable: needs Linux's ${STATUS} and a writable ${CLEAR_REFS} (platform ${process.platform})`,
+      note: available
+        ? undefined
+        : `unavailable: needs Linux's ${STATUS} and a writable ${CLEAR_REFS} (platform ${process.platform})`,
     },
   };
 }

@@ -67,15 +67,27 @@ export function toMemoryPoint(norm: SweepPoint['norm'], b: StepBreakdown): Memor
  * cyclically when the batch is larger than the data. Each model is measured alone: the other one
  * is disposed of only by the caller, so its weights count as 'other' resident bytes.
  */
-export async function memoryReport(bnModel: tf.LayersModel | undefined, batchlessModel: tf.LayersModel, data: Dataset, options: MemoryReportOptions): Promise<MemoryReport> {
+export async function memoryReport(
+  bnModel: tf.LayersModel | undefined,
+  batchlessModel: tf.LayersModel,
+  data: Dataset,
+  options: MemoryReportOptions,
+): Promise<MemoryReport> {
   const points: MemoryPoint[] = [];
   let largestBatch: StepBreakdown | undefined;
   let largestBatchless: StepBreakdown | undefined;
   const largest = Math.max(...options.batchSizes);
   const smallestMicro = Math.min(...options.microBatchSizes);
-  const common = { inputShape: options.inputShape, numClasses: data.numClasses, optimizer: options.optimizer };
+  const common = {
+    inputShape: options.inputShape,
+    numClasses: data.numClasses,
+    optimizer: options.optimizer,
+  };
   for (const batchSize of options.batchSizes) {
-    const batch = sliceBatch(data, Int32Array.from({ length: batchSize }, (_, i) => i % data.count));
+    const batch = sliceBatch(
+      data,
+      Int32Array.from({ length: batchSize }, (_, i) => i % data.count),
+    );
     if (bnModel) {
       const b = await measureStepBreakdown(bnModel, batch, batchSize, common);
       if (batchSize === largest) largestBatch = b;
@@ -88,11 +100,16 @@ export async function memoryReport(bnModel: tf.LayersModel | undefined, batchles
       add(points, toMemoryPoint('batchless', b), options.onPoint);
     }
   }
-  if (!largestBatchless) throw new Error(`memoryReport: no micro-batch size fits the largest batch ${largest}`);
+  if (!largestBatchless)
+    throw new Error(`memoryReport: no micro-batch size fits the largest batch ${largest}`);
   return { points, largest: { batch: largestBatch, batchless: largestBatchless } };
 }
 
-function add(points: MemoryPoint[], point: MemoryPoint, onPoint?: (point: MemoryPoint) => void): void {
+function add(
+  points: MemoryPoint[],
+  point: MemoryPoint,
+  onPoint?: (point: MemoryPoint) => void,
+): void {
   points.push(point);
   onPoint?.(point);
 }
