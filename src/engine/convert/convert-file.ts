@@ -50,7 +50,7 @@ export class ParityRefusedError extends Error {
  * before the final rename leaves the original byte-identical.
  */
 export async function convertModel(path: string, options: ConvertFileOptions = {}): Promise<ConversionSummary> {
-  const loaded = await loadModel(path);
+  const loaded = await loadModel(path, { forConversion: true });
   const source = loaded.sourcePath;
   const kinds = new Set(findNormLayers(loaded.model).map((r) => r.kind));
   if (!kinds.has('batch')) {
@@ -87,6 +87,7 @@ export async function convertModel(path: string, options: ConvertFileOptions = {
   const staging = await fs.mkdtemp(nodePath.join(dir, '.batchless-tmp-'));
   try {
     const staged = await writer.write(conversion.model, loaded, staging, nodePath.basename(target));
+    summary.notes.push(...(staged.notes ?? []));
     await verifyReadBack(staged.main, conversion.model, probe.label);
     const originalFiles = options.inPlace ? await writer.filesOf(loaded) : [];
     if (options.inPlace) summary.backup = await backupFiles(dir, originalFiles, backupStamp());

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { patchBatchNormInference } from './bn-any-axis';
 import { LayerPlan, translateTopology, TranslateOptions } from './keras-config';
 import { assignKerasWeights } from './keras-weights';
 import { fail, withModelErrors } from './model-errors';
@@ -9,11 +10,19 @@ export interface BuiltModel {
   notes: string[];
 }
 
+export interface BuildOptions extends TranslateOptions {
+  /**
+   * For conversion only: load a BatchNormalization over a non-last axis (refused otherwise) with
+   * an inference-only call that computes it correctly, as the parity reference (bn-any-axis.ts).
+   */
+  batchNormAnyAxis?: boolean;
+}
+
 /** Builds the tfjs model a translated topology describes (weights freshly initialized). */
 export async function buildTopology(
   raw: unknown,
   file: string,
-  options: TranslateOptions = {},
+  options: BuildOptions = {},
 ): Promise<BuiltModel & { plan: LayerPlan; topology: Record<string, unknown> }> {
   const { topology, plan, notes } = translateTopology(raw, file, options);
   const before = new Set(Object.keys(tf.engine().registeredVariables));
@@ -26,7 +35,7 @@ export async function buildTopology(
     throw e;
   });
   try {
-    checkBatchNormAxes(model, file);
+    checkBatchNormAxes(model, file, options.batchNormAnyAxis === true ? notes : undefined);
   } catch (e) {
     model.dispose();
     throw e;
@@ -41,8 +50,9 @@ export async function buildKerasModel(
   file: string,
   weights: Hdf5Reader,
   legacyRoot?: string,
+  options: BuildOptions = {},
 ): Promise<BuiltModel> {
-  const { model, notes, plan } = await buildTopology(raw, file);
+  const { model, notes, plan } = await buildTopology(raw, file, options);
   try {
     assignKerasWeights(model, plan, weights, legacyRoot);
   } catch (e) {
@@ -66,25 +76,35 @@ function applyModelTrainable(plan: LayerPlan, container: tf.LayersModel): void {
 /**
  * tfjs 4.22's BatchNorm kernel (measured on cpu) walks the statistics along the flattened input as if
  * channels were last, so a Keras BN over any other axis (axis=1 of [batch, C, L]) would silently
- * compute something else: measured 0.76 off on the channels_first fixture. Refuse it.
+ * compute something else: measured 0.76 off on the channels_first fixture. Refuse it, unless
+ * loading for conversion (`patched` collects notes): then it gets a correct inference-only call.
  */
-function checkBatchNormAxes(container: tf.LayersModel, file: string): void {
+function checkBatchNormAxes(container: tf.LayersModel, file: string, patched?: string[]): void {
   for (const layer of container.layers) {
     if (layer instanceof tf.LayersModel) {
-      checkBatchNormAxes(layer, file);
+      checkBatchNormAxes(layer, file, patched);
       continue;
     }
     if (layer.getClassName() !== 'BatchNormalization') continue;
     const axis = (layer.getConfig() as { axis?: number }).axis ?? -1;
     for (const node of layer.inboundNodes) {
       const rank = node.inputTensors[0]?.shape.length ?? 0;
-      if ((axis < 0 ? axis + rank : axis) !== rank - 1) {
-        fail(
-          { file, layer: layer.name, field: 'axis' },
-          `normalizes axis ${axis} of a rank-${rank} input; tfjs's BatchNorm kernels only broadcast ` +
-            'over the last axis, so this layer cannot be loaded without changing its results',
+      const resolved = axis < 0 ? axis + rank : axis;
+      if (resolved === rank - 1) continue;
+      if (patched !== undefined && resolved >= 1 && resolved < rank) {
+        patchBatchNormInference(layer, axis);
+        patched.push(
+          `${layer.name}: BatchNormalization over axis ${axis} of a rank-${rank} input, which tfjs ` +
+            'cannot run; its inference map is computed directly for the parity check',
         );
+        break;
       }
+      fail(
+        { file, layer: layer.name, field: 'axis' },
+        `normalizes axis ${axis} of a rank-${rank} input; tfjs's BatchNorm kernels only broadcast ` +
+          'over the last axis, so this layer cannot be loaded without changing its results ' +
+          '(converting it to batchless normalization works: `batchless convert`)',
+      );
     }
   }
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkGraph, GraphLayer, translateEndpoints, translateInboundNodes } from './keras-graph';
 import { COMMON_HANDLED, copy, isBatchShape, isBool, isLayerName } from './keras-key-rules';
-import { ENTRY_KEYS_IGNORED, LAYER_SPECS } from './keras-layer-table';
+import { CUSTOM_CLASSES, ENTRY_KEYS_IGNORED, LAYER_SPECS } from './keras-layer-table';
 import { fail, isRecord, ModelWhere, quote } from './model-errors';
 
 /** A layer as the weight readers see it, in Keras's own layer order. */
@@ -176,34 +176,35 @@ function translateLayer(
   }
   if (typeof cls !== 'string')
     fail({ ...at, field: 'class_name' }, `expected a class name, got ${quote(cls)}`);
-  checkEntryKeys(raw, cls, at);
+  const kind = checkEntryKeys(raw, cls, at);
   const nodes = inSequential ? [] : translateInboundNodes(raw['inbound_nodes'] ?? [], at);
-  if (MODEL_CLASSES.has(cls)) {
+  if (MODEL_CLASSES.has(kind)) {
     const nested = translateModel(raw, where, ctx);
     return { entry: { ...nested.entry, name }, plan: nested.plan, nodes };
   }
   if (!isRecord(cfg)) fail({ ...at, field: 'config' }, 'expected an object');
-  const spec = LAYER_SPECS[cls];
-  if (spec === undefined) return passThroughRegistered(raw, cls, name, at, ctx, nodes);
+  const spec = LAYER_SPECS[kind];
+  if (spec === undefined) return passThroughRegistered(raw, kind, name, at, ctx, nodes);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(cfg)) {
     const rule = spec.handled[key] ?? COMMON_HANDLED[key];
     if (rule !== undefined) Object.assign(out, rule(value, key, at));
     else if (!(key in spec.ignored))
-      fail({ ...at, field: key }, `unsupported ${cls} config key (value ${quote(value)})`);
+      fail({ ...at, field: key }, `unsupported ${kind} config key (value ${quote(value)})`);
   }
   out['name'] = name;
   const trainable = out['trainable'] !== false;
-  if (cls === 'BatchNormalization' && !trainable) {
+  if (kind === 'BatchNormalization' && !trainable) {
     ctx.notes.push(
       `${name}: Keras runs a BatchNormalization with trainable=false in inference mode; tfjs only freezes its weights`,
     );
   }
-  const entry: Record<string, unknown> = { class_name: cls, config: out, name };
-  return { entry, plan: { name, className: cls, weights: spec.weights(cfg), trainable }, nodes };
+  const entry: Record<string, unknown> = { class_name: kind, config: out, name };
+  return { entry, plan: { name, className: kind, weights: spec.weights(cfg), trainable }, nodes };
 }
 
-function checkEntryKeys(raw: Record<string, unknown>, cls: string, at: ModelWhere): void {
+/** Checks the keys around `config`; returns the class, known custom classes resolved. */
+function checkEntryKeys(raw: Record<string, unknown>, cls: string, at: ModelWhere): string {
   for (const key of Object.keys(raw)) {
     if (
       ['class_name', 'config', 'name', 'inbound_nodes'].includes(key) ||
@@ -214,6 +215,17 @@ function checkEntryKeys(raw: Record<string, unknown>, cls: string, at: ModelWher
   }
   const module = raw['module'];
   const registered = raw['registered_name'];
+  const custom = CUSTOM_CLASSES[typeof registered === 'string' ? registered : cls];
+  if (custom !== undefined) {
+    // Keras 3 writes class_name + registered_name + module; Keras 2 the registered name alone.
+    const keras2 = registered === undefined && module === undefined && cls !== custom.className;
+    if (keras2 || (cls === custom.className && (module === undefined || module === custom.module)))
+      return custom.className;
+    fail(
+      { ...at, field: 'class_name' },
+      `class ${quote(cls)} from module ${quote(module)} does not match the registered name ${quote(registered)}`,
+    );
+  }
   // Built-in Keras 3 classes carry a keras.* module and a null (or equal) registered name.
   if (
     (module !== undefined && (typeof module !== 'string' || !/^keras(\.|$)/.test(module))) ||
@@ -224,6 +236,7 @@ function checkEntryKeys(raw: Record<string, unknown>, cls: string, at: ModelWher
       `custom layer class '${String(registered ?? cls)}' from module ${quote(module)} is not supported`,
     );
   }
+  return cls;
 }
 
 /** Only for tfjs-format files: classes tfjs itself knows (registered), loaded as tfjs saved them. */

@@ -5,6 +5,7 @@ import {
   isAxis,
   isBatchShape,
   isBool,
+  isFinite,
   isPositive,
   isUnitInterval,
   isUnits,
@@ -14,6 +15,7 @@ import {
   paddingRule,
   regularizerRule,
 } from './keras-key-rules';
+import { STD_PARAMETRIZATIONS } from '../layers/std-parametrization';
 
 /** What the loader knows about one Keras layer class. */
 export interface LayerSpec {
@@ -147,6 +149,35 @@ export const LAYER_SPECS: Record<string, LayerSpec> = {
       'moving_variance',
     ],
   },
+  // Our own layer, as the converter writes it and python/batchless_keras saves it.
+  BatchlessNormalization: {
+    handled: {
+      axis: copy(
+        (v) =>
+          isAxis(v) ||
+          (Array.isArray(v) && v.length > 0 && v.every(isAxis) && new Set(v).size === v.length),
+        'an int axis or a list of distinct int axes',
+      ),
+      epsilon: copy((v) => isFinite(v) && (v as number) >= 0, 'a number >= 0'),
+      std_parametrization: copy(
+        (v) => (STD_PARAMETRIZATIONS as readonly unknown[]).includes(v),
+        STD_PARAMETRIZATIONS.map((p) => `'${p}'`).join(', '),
+      ),
+      gauge: copy(isBool, 'true or false'),
+      center: copy(isBool, 'true or false'),
+      scale: copy(isBool, 'true or false'),
+      initial_mean: copy(isFinite, 'a finite number'),
+      initial_std: copy(isPositive, 'a positive number'),
+    },
+    ignored: {},
+    // The Keras layer's variable order (python/batchless_keras/layer.py), which vars/0..3 follow.
+    weights: (config) => [
+      'mean',
+      'std',
+      ...(config['scale'] === false ? [] : ['gamma']),
+      ...(config['center'] === false ? [] : ['beta']),
+    ],
+  },
   Activation: { handled: { activation: activationRule }, ignored: {}, weights: noWeights },
   ReLU: {
     handled: {
@@ -169,6 +200,18 @@ export const LAYER_SPECS: Record<string, LayerSpec> = {
   },
   Add: { handled: {}, ignored: {}, weights: noWeights },
   Concatenate: { handled: { axis: copy(isAxis, 'an int axis') }, ignored: {}, weights: noWeights },
+};
+
+/**
+ * Classes from outside Keras that the loader knows, by the registered name Keras resolves them
+ * with (`package>Class`) and the module Keras 3 writes for them. Keras 2 wrote the registered name
+ * as the class_name itself.
+ */
+export const CUSTOM_CLASSES: Record<string, { className: string; module: string }> = {
+  'batchless>BatchlessNormalization': {
+    className: 'BatchlessNormalization',
+    module: 'batchless_keras',
+  },
 };
 
 /** Keys a layer entry (the object around `config`) may carry. */

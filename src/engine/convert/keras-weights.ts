@@ -93,6 +93,17 @@ export function kerasSnakeCase(name: string): string {
     .toLowerCase();
 }
 
+/** The group of each layer of a container in a Keras 3 weights file: snake_case class, _1, _2... */
+export function kerasGroupNames(classNames: string[]): string[] {
+  const used = new Map<string, number>();
+  return classNames.map((cls) => {
+    const base = kerasSnakeCase(cls);
+    const n = used.get(base);
+    used.set(base, n === undefined ? 0 : n + 1);
+    return n === undefined ? base : `${base}_${n + 1}`;
+  });
+}
+
 /**
  * Keras 3 (`.weights.h5`, and `model.weights.h5` in a `.keras` archive): each layer is stored at
  * layers/<snake_case class name, numbered _1, _2... in layer order>/vars/0..n in Keras's variable
@@ -105,14 +116,11 @@ function locateKeras3(
   prefix: string,
   out: Locations = new Map(),
 ): Locations {
-  const used = new Map<string, number>();
-  const expectedGroups = new Set<string>();
-  for (const child of plan.children ?? []) {
-    const base = kerasSnakeCase(child.className);
-    const n = used.get(base);
-    used.set(base, n === undefined ? 0 : n + 1);
-    const group = n === undefined ? base : `${base}_${n + 1}`;
-    expectedGroups.add(group);
+  const children = plan.children ?? [];
+  const groups = kerasGroupNames(children.map((c) => c.className));
+  const expectedGroups = new Set(groups);
+  for (const [i, child] of children.entries()) {
+    const group = groups[i];
     const path = `${prefix}layers/${group}`;
     const hasWeights =
       child.children !== undefined ? subtreeHasWeights(child) : child.weights.length > 0;

@@ -25,6 +25,11 @@ export interface LoadedModel {
 export interface LoadModelOptions {
   /** Weights for a Keras JSON topology; default: `<name>.weights.h5` beside the JSON. */
   weightsPath?: string;
+  /**
+   * Loading to convert: a BatchNormalization over a non-last axis, which tfjs cannot run, is
+   * loaded with an inference-only call as the parity reference instead of being refused.
+   */
+  forConversion?: boolean;
 }
 
 /**
@@ -40,13 +45,21 @@ export async function loadModel(
   if (stat === undefined) fail({ file: path }, 'no such file or folder');
   const sourcePath = stat.isDirectory() ? nodePath.join(path, 'model.json') : path;
   const format = await detectFormat(sourcePath);
-  if (format === 'keras') return { ...(await readKerasArchive(sourcePath)), format, sourcePath };
-  if (format === 'h5') return { ...(await readKerasH5(sourcePath)), format, sourcePath };
+  const build = { batchNormAnyAxis: options.forConversion === true };
+  if (format === 'keras') {
+    return { ...(await readKerasArchive(sourcePath, build)), format, sourcePath };
+  }
+  if (format === 'h5') return { ...(await readKerasH5(sourcePath, build)), format, sourcePath };
   const json = await readJsonFile(sourcePath);
   if (isRecord(json) && 'modelTopology' in json) {
-    return { ...(await readTfjsModel(sourcePath, json)), format: 'tfjs', sourcePath };
+    return { ...(await readTfjsModel(sourcePath, json, build)), format: 'tfjs', sourcePath };
   }
-  const { model, notes, kerasVersion } = await readKerasJson(sourcePath, json, options.weightsPath);
+  const { model, notes, kerasVersion } = await readKerasJson(
+    sourcePath,
+    json,
+    options.weightsPath,
+    build,
+  );
   return { model, notes, kerasVersion, format: 'keras-json', sourcePath };
 }
 

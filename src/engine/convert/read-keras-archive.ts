@@ -1,5 +1,5 @@
 import { unzipSync, UnzipFileInfo } from 'fflate';
-import { buildKerasModel, BuiltModel } from './keras-build';
+import { BuildOptions, buildKerasModel, BuiltModel } from './keras-build';
 import { fail, isRecord, quote } from './model-errors';
 import { MAX_JSON_BYTES, MAX_MODEL_FILE_BYTES, parseJson, readFileBounded } from './read-bytes';
 import { Hdf5Reader } from './read-hdf5';
@@ -21,6 +21,7 @@ const NEEDED: Record<string, number> = {
  */
 export async function readKerasArchive(
   path: string,
+  options: BuildOptions = {},
 ): Promise<BuiltModel & { kerasVersion?: string }> {
   const bytes = await readFileBounded(path, MAX_MODEL_FILE_BYTES);
   const entries = listEntries(bytes, path);
@@ -37,15 +38,34 @@ export async function readKerasArchive(
   const version = isRecord(metadata) ? metadata['keras_version'] : undefined;
   const h5 = await Hdf5Reader.open(files['model.weights.h5'], `${path}!model.weights.h5`);
   try {
-    const built = await buildKerasModel(topology, configWhere.file, h5);
+    const built = await buildKerasModel(topology, configWhere.file, h5, undefined, options);
     return { ...built, kerasVersion: typeof version === 'string' ? version : undefined };
   } finally {
     h5.close();
   }
 }
 
-/** Reads the central directory only, refusing unsafe names and implausible sizes. */
-function listEntries(bytes: Uint8Array, path: string): UnzipFileInfo[] {
+/** An archive entry as stored, for writing the archive back with one entry changed. */
+export interface ArchiveEntry {
+  name: string;
+  /** Zip method: 0 stored, 8 deflated. */
+  compression: number;
+  data: Uint8Array;
+}
+
+/** Every entry of a `.keras` archive in stored order, each checked as a load checks the three. */
+export async function readArchiveEntries(path: string): Promise<ArchiveEntry[]> {
+  const bytes = await readFileBounded(path, MAX_MODEL_FILE_BYTES);
+  const entries = listEntries(bytes, path, true);
+  const files = unzip(bytes, path, () => true);
+  return entries.map((e) => ({ name: e.name, compression: e.compression, data: files[e.name] }));
+}
+
+/**
+ * Reads the central directory only, refusing unsafe names and implausible sizes (of the entries
+ * a load reads, or of `every` entry).
+ */
+function listEntries(bytes: Uint8Array, path: string, every = false): UnzipFileInfo[] {
   const entries: UnzipFileInfo[] = [];
   unzip(bytes, path, (info) => {
     if (entries.length >= MAX_ENTRIES)
@@ -64,7 +84,7 @@ function listEntries(bytes: Uint8Array, path: string): UnzipFileInfo[] {
       fail(where, 'absolute entry name in the archive');
     }
     if (e.name.split(/[\\/]/).includes('..')) fail(where, "entry name with '..' in the archive");
-    const cap = NEEDED[e.name];
+    const cap = NEEDED[e.name] ?? (every ? MAX_MODEL_FILE_BYTES : undefined);
     if (cap === undefined) continue;
     if (entries.filter((o) => o.name === e.name).length > 1) fail(where, 'entry stored twice');
     if (e.compression !== 0 && e.compression !== 8)

@@ -1,4 +1,4 @@
-import { buildKerasModel, BuiltModel } from './keras-build';
+import { BuildOptions, buildKerasModel, BuiltModel } from './keras-build';
 import { fail } from './model-errors';
 import { MAX_JSON_BYTES, MAX_MODEL_FILE_BYTES, parseJson, readFileBounded } from './read-bytes';
 import { Hdf5Reader } from './read-hdf5';
@@ -7,7 +7,10 @@ import { Hdf5Reader } from './read-hdf5';
  * A legacy whole-model HDF5 file, `model.save('x.h5')` in Keras 2 or 3: the topology as JSON
  * in the root attribute model_config, the weights under model_weights.
  */
-export async function readKerasH5(path: string): Promise<BuiltModel & { kerasVersion?: string }> {
+export async function readKerasH5(
+  path: string,
+  options: BuildOptions = {},
+): Promise<BuiltModel & { kerasVersion?: string }> {
   const h5 = await Hdf5Reader.open(await readFileBounded(path, MAX_MODEL_FILE_BYTES), path);
   try {
     const config = h5.attr('/', 'model_config');
@@ -29,7 +32,7 @@ export async function readKerasH5(path: string): Promise<BuiltModel & { kerasVer
     });
     if (!h5.isGroup('model_weights')) fail({ file: path, field: 'model_weights' }, 'missing group');
     const version = h5.attr('/', 'keras_version');
-    const built = await buildKerasModel(topology, path, h5, 'model_weights');
+    const built = await buildKerasModel(topology, path, h5, 'model_weights', options);
     return { ...built, kerasVersion: typeof version === 'string' ? version : undefined };
   } finally {
     h5.close();

@@ -1,4 +1,4 @@
-import { buildKerasModel, BuiltModel } from './keras-build';
+import { BuildOptions, buildKerasModel, BuiltModel } from './keras-build';
 import { fail, isRecord } from './model-errors';
 import { fileExists, MAX_MODEL_FILE_BYTES, readFileBounded } from './read-bytes';
 import { Hdf5Reader } from './read-hdf5';
@@ -21,6 +21,7 @@ export async function readKerasJson(
   jsonPath: string,
   topology: unknown,
   weightsPath?: string,
+  options: BuildOptions = {},
 ): Promise<KerasJsonResult> {
   const path = weightsPath ?? conventionalWeightsPath(jsonPath);
   if (!(await fileExists(path))) {
@@ -35,7 +36,7 @@ export async function readKerasJson(
   try {
     const version = isRecord(topology) ? topology['keras_version'] : undefined;
     const fileVersion = h5.attr('/', 'keras_version');
-    const built = await buildKerasModel(topology, jsonPath, h5);
+    const built = await buildKerasModel(topology, jsonPath, h5, undefined, options);
     const kerasVersion =
       typeof version === 'string'
         ? version

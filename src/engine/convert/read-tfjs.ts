@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
-import { buildTopology, BuiltModel } from './keras-build';
+import { BuildOptions, buildTopology, BuiltModel } from './keras-build';
 import { fail, isRecord, ModelWhere, quote } from './model-errors';
 import { MAX_MODEL_FILE_BYTES, readFileBounded } from './read-bytes';
 import { MAX_DATASET_ELEMENTS } from './read-hdf5';
@@ -28,6 +28,7 @@ const QUANTIZED_BYTES: Record<string, number> = { uint8: 1, uint16: 2, float16: 
 export async function readTfjsModel(
   jsonPath: string,
   json: unknown,
+  options: BuildOptions = {},
 ): Promise<BuiltModel & { kerasVersion?: string }> {
   const where = { file: jsonPath };
   if (!isRecord(json)) fail(where, 'model.json is not a JSON object');
@@ -76,6 +77,7 @@ export async function readTfjsModel(
     .map((t) => (isRecord(t) ? t['keras_version'] : undefined))
     .find((v): v is string => typeof v === 'string');
   const { model, notes } = await buildTopology(modelConfig, jsonPath, {
+    ...options,
     allowRegisteredClasses: true,
     // tfjs numbers nested-model calls counting their internal node; Keras (and so the
     // converter, which copies Keras's config) does not.

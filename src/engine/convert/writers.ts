@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import type { LoadedModel, ModelFileFormat } from './load-model';
+import { kerasArchiveWriter, kerasH5Writer, kerasJsonWriter } from './write-keras';
 import { writeTfjsModel } from './write-tfjs';
 
 export interface StagedFiles {
@@ -9,6 +10,8 @@ export interface StagedFiles {
   main: string;
   /** Files the main file refers to (weight shards), staged beside it. */
   companions: string[];
+  /** What the user should know about the written files. */
+  notes?: string[];
 }
 
 /** Writes a converted model back in the format it came in. */
@@ -34,10 +37,14 @@ const tfjsWriter: ModelWriter = {
   },
 };
 
-const WRITERS: Partial<Record<ModelFileFormat, ModelWriter>> = { tfjs: tfjsWriter };
+const WRITERS: Record<ModelFileFormat, ModelWriter> = {
+  tfjs: tfjsWriter,
+  'keras-json': kerasJsonWriter,
+  keras: kerasArchiveWriter,
+  h5: kerasH5Writer,
+};
 
+/** The writer that writes a converted model back in the format it came in. */
 export function modelWriterFor(format: ModelFileFormat): ModelWriter {
-  const writer = WRITERS[format];
-  if (!writer) throw new Error(`Writing converted '${format}' models back in their own format is not supported yet; convert a TF.js model.json, or load it and save with writeTfjsModel`);
-  return writer;
+  return WRITERS[format];
 }
