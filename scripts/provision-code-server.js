@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Installs code-server (a real VS Code extension host reachable from a browser) into a cache
-// folder of its own, for the integration tests. VS Code desktop builds cannot be downloaded on
-// this project's machines; code-server installs from the npm registry (see
-// shared/docs/toolchain.md, "A real VS Code extension host"). Idempotent: a finished install is
-// marked and skipped.
+// Installs code-server (a real VS Code extension host reachable from a browser) for the
+// integration tests. VS Code desktop builds cannot be downloaded on this project's machines;
+// code-server installs from the npm registry (see the toolchain notes, "A real VS Code extension
+// host"). It lives in the machine-level cache beside the native TensorFlow one, so each fresh
+// clone (every CI run) does not pay the minute-plus install again; BATCHLESS_CODE_SERVER_DIR
+// puts it elsewhere. Idempotent: a finished install is marked and skipped.
 'use strict';
 
 const { spawnSync } = require('child_process');
@@ -19,10 +20,16 @@ const RIPGREP_ARCHIVE = 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz';
 const APT_HINT =
   'apt-get update && apt-get install -y --no-install-recommends libkrb5-dev ripgrep chromium';
 
-const repoRoot = path.resolve(__dirname, '..');
+// Same root as scripts/provision-tfjs-node.js uses for libtensorflow.
+function cacheRoot() {
+  if (process.env.BATCHLESS_CACHE_DIR) return process.env.BATCHLESS_CACHE_DIR;
+  const xdg = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(xdg, 'batchless');
+}
+
 const installDir =
   process.env.BATCHLESS_CODE_SERVER_DIR ||
-  path.join(repoRoot, '.vscode-test', `code-server-${CODE_SERVER_VERSION}`);
+  path.join(cacheRoot(), `code-server-${CODE_SERVER_VERSION}`);
 const entryPath = path.join(installDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 const markerPath = path.join(installDir, '.installed');
 
@@ -87,16 +94,20 @@ function npmEnvironment(tmpDir) {
   return env;
 }
 
+// Installs into a staging folder and renames it into place, so that an interrupted install
+// leaves nothing half-done behind and two clones provisioning at once cannot mix their files.
 function install(rgPath) {
   const tmpDir = os.tmpdir();
-  fs.mkdirSync(installDir, { recursive: true });
+  const staging = `${installDir}.staging-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  fs.mkdirSync(staging, { recursive: true });
   const manifest = {
     name: 'batchless-code-server-cache',
     private: true,
-    description: 'code-server for the Batchless integration tests (generated, not committed)',
+    description: 'code-server for the Batchless integration tests (generated)',
     allowScripts: { 'code-server': true, argon2: true },
   };
-  fs.writeFileSync(path.join(installDir, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
+  fs.writeFileSync(path.join(staging, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
   seedRipgrepCache(rgPath, tmpDir);
 
   const npmCli =
@@ -108,7 +119,7 @@ function install(rgPath) {
     'install',
     `code-server@${CODE_SERVER_VERSION}`,
     '--prefix',
-    installDir,
+    staging,
     '--unsafe-perm',
     '--no-audit',
     '--no-fund',
@@ -120,16 +131,25 @@ function install(rgPath) {
     `provision-code-server: installing code-server@${CODE_SERVER_VERSION} into ${installDir}`,
   );
   const result = spawnSync(npmCli[0], args, {
-    cwd: installDir,
+    cwd: staging,
     env: npmEnvironment(tmpDir),
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  if (result.status !== 0 || !fs.existsSync(entryPath)) {
+  const stagedEntry = path.join(staging, path.relative(installDir, entryPath));
+  if (result.status !== 0 || !fs.existsSync(stagedEntry)) {
+    fs.rmSync(staging, { recursive: true, force: true });
     throw new Error(
       `npm install of code-server@${CODE_SERVER_VERSION} failed (exit ${result.status})`,
     );
   }
-  fs.writeFileSync(markerPath, CODE_SERVER_VERSION + '\n');
+  fs.writeFileSync(path.join(staging, path.basename(markerPath)), CODE_SERVER_VERSION + '\n');
+  if (isInstalled()) {
+    // Another run finished first: keep its copy.
+    fs.rmSync(staging, { recursive: true, force: true });
+  } else {
+    fs.rmSync(installDir, { recursive: true, force: true });
+    fs.renameSync(staging, installDir);
+  }
   console.log(`provision-code-server: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
