@@ -260,8 +260,11 @@ async function main() {
   try {
     const deadline = Date.now() + 60_000;
     while (!(await healthy(port))) {
-      if (Date.now() > deadline || server.exitCode !== null)
-        throw new Error('code-server did not start');
+      if (Date.now() > deadline || server.exitCode !== null) {
+        const serverLog = fs.readFileSync(path.join(sandbox.root, 'code-server.log'), 'utf8');
+        const tail = serverLog.trimEnd().split('\n').slice(-20).join('\n');
+        throw new Error(`code-server did not start (exit ${server.exitCode}):\n${tail}`);
+      }
       await sleep(250);
     }
     const { chromium } = require('playwright-core');

@@ -165,8 +165,10 @@ export function bytesAxis(palette: Palette, title: string) {
   return {
     type: 'linear' as const,
     ...axis(palette, title, formatBytes),
-    // The hooks below already chose a handful of round ticks; skipping would drop every other.
+    // The hooks below choose a handful of round ticks; skipping would drop every other one.
     ticks: { ...axis(palette, title, formatBytes).ticks, autoSkip: false },
+    // Keep the range the hooks set: 'ticks' bounds would widen it to a decimal-round maximum.
+    bounds: 'data' as const,
     min: 0,
     afterDataLimits: (scale: Scale) => {
       const step = byteTickStep(scale.max);
@@ -175,9 +177,11 @@ export function bytesAxis(palette: Palette, title: string) {
     },
     afterBuildTicks: (scale: Scale) => {
       const step = byteTickStep(scale.max);
+      const top = Math.max(step, Math.ceil(scale.max / step - 1e-9) * step);
       const ticks = [];
-      for (let value = 0; value <= scale.max + step / 1e6; value += step) ticks.push({ value });
+      for (let value = 0; value <= top + step / 1e6; value += step) ticks.push({ value });
       scale.ticks = ticks;
+      scale.max = top;
     },
   };
 }

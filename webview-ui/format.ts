@@ -13,7 +13,7 @@ export function formatBytes(bytes: number): string {
     unit += 1;
   }
   const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  return `${sign}${value.toFixed(digits)} ${BYTE_UNITS[unit]}`;
+  return `${sign}${Number(value.toFixed(digits))} ${BYTE_UNITS[unit]}`;
 }
 
 /** Four significant digits, exponent form only for very small or large magnitudes. */
