@@ -14,6 +14,7 @@ export const DEFAULT_TRAIN_REQUEST: TrainRequest = {
   learningRate: 1e-3,
   seed: 0,
   statsEvery: 10,
+  memoryEvery: 10,
 };
 
 /** The last settings used in this workspace (remembered per workspace). */

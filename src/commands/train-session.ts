@@ -101,9 +101,12 @@ async function runTraining(
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     ctx.log.error('training failed', err);
+    // Keep the curves drawn so far: they often show what went wrong.
+    const current = ctx.panels.state('training');
+    const drawn = current.view === 'training' ? current.state : { steps: [], evals: [] };
     ctx.panels.setState({
       view: 'training',
-      state: { status: 'failed', message, request, steps: [], evals: [] },
+      state: { ...drawn, status: 'failed', message, request },
     });
     ctx.status.set({ kind: 'idle' });
     const choice = await vscode.window.showErrorMessage(

@@ -34,6 +34,8 @@ export interface TrainRequest {
   seed: number;
   /** Emit a μ/σ snapshot every N steps. */
   statsEvery: number;
+  /** Measure a step's peak memory every N steps (0: the first step only). */
+  memoryEvery?: number;
 }
 
 export interface InspectRequest {

@@ -52,6 +52,7 @@ export async function runTrain(
       learningRate: request.learningRate,
       seed: request.seed,
       statsEvery: request.statsEvery,
+      memoryEvery: request.memoryEvery ?? 0,
     },
     {
       signal,
