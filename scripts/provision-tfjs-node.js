@@ -1,10 +1,19 @@
 #!/usr/bin/env node
 'use strict';
-// Makes require('@tensorflow/tfjs-node') work without Google's download host, which this
-// project's machines cannot reach: libtensorflow comes from the tensorflow-cpu wheel in the local
-// pip index (kept in a machine-level cache so a fresh clone does not pay for it again), and the
-// addon is built from source against it. Runs as the root package's postinstall; it never fails
-// the install, because the engine falls back to wasm when the native backend is missing.
+// Makes require('@tensorflow/tfjs-node') work. npm installs it with its install script off
+// (package.json allowScripts), because that script downloads libtensorflow from Google storage
+// and npm rolls the whole install back when the download fails. Here: tfjs-node's own download
+// is tried first; where that host is unreachable, libtensorflow comes from the tensorflow-cpu
+// wheel in the local pip index (kept in a machine-level cache so a fresh clone does not pay for
+// it again) and the addon is built from source against it.
+//
+//   node scripts/provision-tfjs-node.js                    the project's own tfjs-node (postinstall;
+//                                                          never fails the install: the engine
+//                                                          falls back to wasm)
+//   node provision-tfjs-node.js --tfjs-node <dir>          a tfjs-node installed elsewhere (the
+//                                                          extension's "Install Native Backend",
+//                                                          from dist/); exits 1 when it fails
+//   [--no-download]                                        skip tfjs-node's own download
 
 const childProcess = require('child_process');
 const fs = require('fs');
@@ -27,6 +36,9 @@ const HEADER_PREFIXES = [
   'xla/tsl/c/',
 ];
 const ROOT = path.resolve(__dirname, '..');
+// tfjs-node's own install: a download from Google storage and node-pre-gyp; bounded, because an
+// unreachable host can hang instead of failing.
+const OWN_INSTALL_TIMEOUT_MS = 5 * 60_000;
 const started = Date.now();
 
 function log(message) {
@@ -68,15 +80,21 @@ function run(command, args, options = {}) {
 }
 
 /** Loads the addon in a child: a broken native library must not crash this process. */
-function probeBackend() {
+function probeBackend(tfjsNode) {
   const script =
-    "const tf = require('@tensorflow/tfjs-node');" +
+    'const tf = require(process.env.BATCHLESS_PROBE_TFJS_NODE);' +
     'tf.ready().then(() => console.log(JSON.stringify({ backend: tf.getBackend() })));';
   const result = childProcess.spawnSync(process.execPath, ['-e', script], {
-    cwd: ROOT,
+    cwd: tfjsNode,
     encoding: 'utf8',
     timeout: 120000,
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
+    // ELECTRON_RUN_AS_NODE: under desktop VS Code process.execPath is Electron.
+    env: {
+      ...process.env,
+      TF_CPP_MIN_LOG_LEVEL: '2',
+      ELECTRON_RUN_AS_NODE: '1',
+      BATCHLESS_PROBE_TFJS_NODE: tfjsNode,
+    },
   });
   const line = (result.stdout || '').trim().split('\n').pop() || '';
   try {
@@ -228,8 +246,8 @@ function saveAddonToCache(addonCache, tfjsNode) {
   fs.writeFileSync(path.join(addonCache, '.complete'), '');
 }
 
-function buildAddon(tfjsNode) {
-  log('building the tfjs-node addon from source with node-gyp (about 40 s)');
+/** Runs tfjs-node's `install` script (scripts/install.js: download, then node-pre-gyp). */
+function runTfjsNodeInstall(tfjsNode, options = {}) {
   const env = { ...process.env };
   if (!env.npm_config_nodedir && fs.existsSync('/usr/include/node/node.h')) {
     // Debian's headers, so node-gyp does not try to download them.
@@ -238,30 +256,71 @@ function buildAddon(tfjsNode) {
   // Under npm, reuse the very npm that runs us; npm run also points node-pre-gyp at its node-gyp.
   const npm = process.env.npm_execpath;
   if (npm && npm.endsWith('.js'))
-    run(process.execPath, [npm, 'run', 'install'], { cwd: tfjsNode, env });
-  else run('npm', ['run', 'install'], { cwd: tfjsNode, env });
+    run(process.execPath, [npm, 'run', 'install'], { cwd: tfjsNode, env, ...options });
+  else run('npm', ['run', 'install'], { cwd: tfjsNode, env, ...options });
 }
 
-function provision() {
+function buildAddon(tfjsNode) {
+  log('building the tfjs-node addon from source with node-gyp (about 40 s)');
+  runTfjsNodeInstall(tfjsNode);
+}
+
+/**
+ * tfjs-node's own install, as on a machine with internet: libtensorflow 2.9.1 and a prebuilt
+ * addon from Google storage. Only when no libtensorflow is staged yet (its script would then skip
+ * the download). True when tfjs-node loads afterwards.
+ */
+function tryOwnDownload(tfjsNode) {
+  if (fs.existsSync(path.join(tfjsNode, 'deps', 'lib', 'libtensorflow.so.2.9.1'))) return false;
+  log("trying tfjs-node's own download of libtensorflow (Google storage)");
+  try {
+    runTfjsNodeInstall(tfjsNode, { timeout: OWN_INSTALL_TIMEOUT_MS, killSignal: 'SIGKILL' });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const why = message.match(/ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|ENETUNREACH/);
+    log(`tfjs-node's own download did not work (${why ? why[0] : message.split('\n')[0]})`);
+    return false;
+  }
+  const probe = probeBackend(tfjsNode);
+  if (!probe.ok) log(`tfjs-node's own install finished but it does not load: ${probe.reason}`);
+  return probe.ok;
+}
+
+/** The project's own tfjs-node (the postinstall case), or undefined when it is not installed. */
+function projectTfjsNode() {
+  try {
+    return path.dirname(require.resolve('@tensorflow/tfjs-node/package.json', { paths: [ROOT] }));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Makes the tfjs-node in `options.tfjsNode` (default: the project's) load with backend
+ * "tensorflow". Returns how ('already', 'download', 'wheel', 'cached addon'), or undefined when
+ * skipped; throws with the reason when it cannot.
+ */
+function provision(options = {}) {
   if (process.env.BATCHLESS_SKIP_NATIVE === '1') {
     log('BATCHLESS_SKIP_NATIVE=1: not provisioning tfjs-node; the engine will use wasm');
-    return;
+    return undefined;
   }
-  let tfjsNode;
-  try {
-    tfjsNode = path.dirname(
-      require.resolve('@tensorflow/tfjs-node/package.json', { paths: [ROOT] }),
-    );
-  } catch {
+  const tfjsNode = options.tfjsNode ? path.resolve(options.tfjsNode) : projectTfjsNode();
+  if (tfjsNode === undefined || !fs.existsSync(path.join(tfjsNode, 'package.json'))) {
+    if (options.tfjsNode) throw new Error(`no tfjs-node package in ${options.tfjsNode}`);
     log('@tensorflow/tfjs-node is not installed; the engine will use wasm');
-    return;
+    return undefined;
   }
-  const before = probeBackend();
+  const before = probeBackend(tfjsNode);
   if (before.ok) {
     log('tfjs-node already loads (backend "tensorflow"); nothing to do');
-    return;
+    return 'already';
   }
   log(`tfjs-node does not load yet (${before.reason.slice(0, 160)})`);
+  if (options.download !== false && tryOwnDownload(tfjsNode)) {
+    log(`tfjs-node ready with backend "tensorflow" from its own download (${elapsed()})`);
+    return 'download';
+  }
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(
       `no local libtensorflow recipe for ${process.platform}-${process.arch}; ` +
@@ -271,28 +330,47 @@ function provision() {
   const cache = cacheRoot();
   const libtensorflow = ensureLibtensorflow(cache);
   stageDeps(libtensorflow, tfjsNode);
-  log(`staged libtensorflow ${TF_VERSION} into ${path.relative(ROOT, tfjsNode)}/deps`);
+  log(`staged libtensorflow ${TF_VERSION} into ${tfjsNode}/deps`);
 
   const addonCache = addonCacheDir(cache, tfjsNode);
   if (restoreCachedAddon(addonCache, tfjsNode)) {
-    if (probeBackend().ok) {
+    if (probeBackend(tfjsNode).ok) {
       log(`restored the cached addon; tfjs-node loads with backend "tensorflow" (${elapsed()})`);
-      return;
+      return 'cached addon';
     }
     log('the cached addon does not load here; rebuilding it');
   }
   buildAddon(tfjsNode);
-  const probe = probeBackend();
+  const probe = probeBackend(tfjsNode);
   if (!probe.ok) throw new Error(`the addon was built but does not load: ${probe.reason}`);
   saveAddonToCache(addonCache, tfjsNode);
   log(`tfjs-node ready with backend "tensorflow" (${elapsed()})`);
+  return 'wheel';
 }
 
-try {
-  provision();
-} catch (error) {
-  const message = error instanceof Error ? error.message : String(error);
-  log(`could not provision native TensorFlow: ${message}`);
-  log('the engine will fall back to the wasm backend; rerun `node scripts/provision-tfjs-node.js`');
+function main(argv) {
+  const at = argv.indexOf('--tfjs-node');
+  const tfjsNode = at >= 0 ? argv[at + 1] : undefined;
+  if (at >= 0 && !tfjsNode) {
+    log('--tfjs-node needs a folder');
+    return 2;
+  }
+  try {
+    provision({ tfjsNode, download: !argv.includes('--no-download') });
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`could not provision native TensorFlow: ${message}`);
+    if (tfjsNode) return 1;
+    log(
+      'the engine will fall back to the wasm backend; rerun `node scripts/provision-tfjs-node.js`',
+    );
+    return 0;
+  }
 }
-process.exit(0);
+
+if (require.main === module) {
+  process.exit(main(process.argv.slice(2)));
+}
+
+module.exports = { provision, TF_VERSION };

@@ -52,10 +52,12 @@ function engineCandidates(extensionPath: string): string[] {
 export function probeBackend(
   extensionPath: string,
   preference: BackendPreference,
+  extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<ProbeResult> {
   const started = Date.now();
   const env = {
     ...process.env,
+    ...extraEnv,
     ELECTRON_RUN_AS_NODE: '1',
     BATCHLESS_ENGINE_CANDIDATES: JSON.stringify(engineCandidates(extensionPath)),
     BATCHLESS_BACKEND_PREFERENCE: preference,

@@ -4,6 +4,7 @@ import { compareNorms } from './compare-norms';
 import { convertModel } from './convert-model';
 import { exportReport } from './export-report';
 import { inspectStatistics } from './inspect-statistics';
+import { installNativeBackend } from './install-native-backend';
 import { restoreBackup } from './restore-backup';
 import { selectLayer } from './select-layer';
 import { showBackend } from './show-backend';
@@ -17,6 +18,7 @@ import { trainSession } from './train-session';
  */
 export const COMMANDS = {
   'batchless.showBackend': showBackend,
+  'batchless.installNativeBackend': installNativeBackend,
   'batchless.convertModel': convertModel,
   'batchless.restoreBackup': restoreBackup,
   'batchless.trainSession': trainSession,

@@ -1,6 +1,9 @@
 import * as vscode from 'vscode';
 import { probeBackend, type ProbeResult } from './backend-probe';
 import type { Command, Ctx } from './context';
+import { nativeBackendEnv } from '../session/native-backend';
+
+const INSTALL = 'Install Native Backend';
 
 const DETAIL: Record<string, string> = {
   tensorflow: 'Native TensorFlow (fastest).',
@@ -17,7 +20,11 @@ export function showBackend(ctx: Ctx): Command {
 
   return async () => {
     ctx.status.set({ kind: 'probing' });
-    inFlight ??= probeBackend(ctx.extension.extensionPath, ctx.config.backend).finally(() => {
+    inFlight ??= probeBackend(
+      ctx.extension.extensionPath,
+      ctx.config.backend,
+      nativeBackendEnv(ctx.extension.globalStorageUri.fsPath),
+    ).finally(() => {
       inFlight = undefined;
     });
     const result = await inFlight;
@@ -32,10 +39,17 @@ export function showBackend(ctx: Ctx): Command {
     const detail = DETAIL[name] ?? '';
     const notUsed = fallbacks.map((f) => `${f.name} (${f.reason})`).join('; ');
     ctx.status.set({ kind: 'ready', backend: name, detail });
-    void vscode.window.showInformationMessage(
+    const message =
       `Batchless engine backend: ${name} (TensorFlow.js ${tfjsVersion}). ${detail}` +
-        (notUsed ? ` Not available: ${notUsed}.` : ''),
-    );
+      (notUsed ? ` Not available: ${notUsed}.` : '');
+    if (name === 'tensorflow') {
+      void vscode.window.showInformationMessage(message);
+    } else {
+      void vscode.window.showInformationMessage(message, INSTALL).then((choice) => {
+        if (choice === INSTALL)
+          void vscode.commands.executeCommand('batchless.installNativeBackend');
+      });
+    }
     return result;
   };
 }

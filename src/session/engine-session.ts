@@ -19,6 +19,8 @@ export class EngineSession implements vscode.Disposable {
     private readonly extensionPath: string,
     private readonly config: Config,
     private readonly log: vscode.LogOutputChannel,
+    /** Extra environment for each worker started (where the native backend was installed). */
+    private readonly workerEnv: () => NodeJS.ProcessEnv = () => ({}),
   ) {}
 
   async run(job: JobRequest, handlers: JobHandlers = {}): Promise<JobResult> {
@@ -26,6 +28,18 @@ export class EngineSession implements vscode.Disposable {
     const backend = await client.start();
     this.backendChanged.fire(backend);
     return client.run(job, handlers);
+  }
+
+  /**
+   * Stops the worker (its running jobs fail as stopped) and starts a fresh one, which chooses its
+   * backend again: after "Install Native Backend", or a change of the backend setting.
+   */
+  async restart(): Promise<BackendInfo> {
+    this.client?.dispose();
+    this.client = undefined;
+    const backend = await this.ensureClient().start();
+    this.backendChanged.fire(backend);
+    return backend;
   }
 
   get busy(): boolean {
@@ -41,6 +55,7 @@ export class EngineSession implements vscode.Disposable {
     this.client ??= new EngineClient({
       workerPath: workerPath(this.extensionPath),
       backend: this.config.backend,
+      env: this.workerEnv(),
       log: (line) => this.log.info(line),
     });
     return this.client;

@@ -2,6 +2,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { bundledAsset } from '../bundle-assets';
+import { loadTfjsNode, tfjsNodeDir } from './load-tfjs-node';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
 // How to make each backend the active one, and what can be said about it once it is. Each
@@ -66,20 +68,20 @@ export async function prepareTensorflow(): Promise<PreparedBackend> {
   }
   // Quiets TensorFlow's oneDNN and CPU-feature notices; a value the user set is respected.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-  const tfjsNodeDir = packageDir('@tensorflow/tfjs-node');
-  if (tfjsNodeDir === undefined) {
+  const nodeDir = tfjsNodeDir();
+  if (nodeDir === undefined) {
     throw new BackendUnavailable('@tensorflow/tfjs-node is not installed');
   }
   try {
     // Loaded lazily: it maps ~850 MB of libtensorflow and costs ~400 MB resident.
-    await import('@tensorflow/tfjs-node');
+    loadTfjsNode(nodeDir);
   } catch (error) {
     throw new BackendUnavailable(`@tensorflow/tfjs-node failed to load: ${firstLine(error)}`);
   }
   if (!(await tf.setBackend('tensorflow'))) {
     throw new BackendUnavailable('tfjs-node loaded but the tensorflow backend did not initialize');
   }
-  const manifest = fs.readFileSync(path.join(tfjsNodeDir, 'package.json'), 'utf8');
+  const manifest = fs.readFileSync(path.join(nodeDir, 'package.json'), 'utf8');
   const version = (JSON.parse(manifest) as { version: string }).version;
   const fromEnv = Number(process.env.TF_NUM_INTRAOP_THREADS);
   return {
@@ -90,8 +92,7 @@ export async function prepareTensorflow(): Promise<PreparedBackend> {
         ? 'TensorFlow intra-op threads, from TF_NUM_INTRAOP_THREADS'
         : 'TensorFlow intra-op default: the schedulable CPUs',
     tfjsNodeVersion: version,
-    nativeLibrary:
-      mappedNativeLibrary() ?? path.join(tfjsNodeDir, 'deps', 'lib', 'libtensorflow.so'),
+    nativeLibrary: mappedNativeLibrary() ?? path.join(nodeDir, 'deps', 'lib', 'libtensorflow.so'),
   };
 }
 
@@ -99,6 +100,9 @@ export async function prepareTensorflow(): Promise<PreparedBackend> {
 export function wasmBinaryDir(): string | undefined {
   const fromEnv = process.env[WASM_DIR_ENV];
   if (fromEnv) return fromEnv;
+  // The packaged extension ships them in dist/wasm/.
+  const bundled = bundledAsset('wasm');
+  if (bundled !== undefined) return bundled;
   const dir = packageDir('@tensorflow/tfjs-backend-wasm');
   return dir === undefined ? undefined : path.join(dir, 'dist');
 }

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DISABLE_NATIVE_ENV, PROVISION_HINT } from './candidates';
+import { tfjsNodeDir } from './load-tfjs-node';
 import { BackendReport, currentBackendReport, setBackend } from './select';
 
 // `batchless doctor`: everything needed to tell why the engine runs on the backend it runs on,
@@ -34,15 +35,7 @@ export interface DoctorOptions {
   tfjsNodeDir?: string;
 }
 
-function findTfjsNode(): string | undefined {
-  try {
-    return path.dirname(require.resolve('@tensorflow/tfjs-node/package.json'));
-  } catch {
-    return undefined;
-  }
-}
-
-export function nativeAddonStatus(packageDir = findTfjsNode()): NativeAddonStatus {
+export function nativeAddonStatus(packageDir = tfjsNodeDir()): NativeAddonStatus {
   if (packageDir === undefined || !fs.existsSync(packageDir)) return { addonFiles: [] };
   const libDir = path.join(packageDir, 'lib');
   const addonFiles = fs.existsSync(libDir)
@@ -101,7 +94,7 @@ export async function doctorReport(options: DoctorOptions = {}): Promise<DoctorR
       backendError = error instanceof Error ? error.message : String(error);
     }
   }
-  const nativeAddon = nativeAddonStatus(options.tfjsNodeDir ?? findTfjsNode());
+  const nativeAddon = nativeAddonStatus(options.tfjsNodeDir ?? tfjsNodeDir());
   const cpus = os.cpus();
   return {
     node: process.version,

@@ -2,6 +2,7 @@ import type * as H5Types from 'h5wasm';
 import { existsSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { bundledAsset } from '../bundle-assets';
 
 export type H5Module = typeof H5Types;
 
@@ -34,7 +35,7 @@ export async function h5wasm(): Promise<H5Module> {
     // HDF5's diagnostic dumps for corrupt files (reported as ModelFormatErrors) stay off stderr.
     console.error = quietHdf5Diagnostics(original);
     try {
-      const h5 = await dynamicImport(instances++ === 0 ? H5WASM : freshInstanceUrl());
+      const h5 = await dynamicImport(instances++ === 0 ? firstInstanceUrl() : freshInstanceUrl());
       await h5.ready;
       return h5;
     } finally {
@@ -53,7 +54,19 @@ function quietHdf5Diagnostics(forward: typeof console.error): typeof console.err
   };
 }
 
+// The packaged extension has no node_modules: webpack copies the ESM build to dist/h5wasm/.
+function bundledEntry(): string | undefined {
+  return bundledAsset('h5wasm', H5WASM_ENTRY[H5WASM_ENTRY.length - 1]);
+}
+
+function firstInstanceUrl(): string {
+  const bundled = bundledEntry();
+  return bundled ? pathToFileURL(bundled).href : H5WASM;
+}
+
 function freshInstanceUrl(): string {
+  const bundled = bundledEntry();
+  if (bundled) return `${pathToFileURL(bundled).href}?instance=${instances}`;
   for (const dir of require.resolve.paths('h5wasm') ?? []) {
     const file = nodePath.join(dir, ...H5WASM_ENTRY);
     if (existsSync(file)) return `${pathToFileURL(file).href}?instance=${instances}`;

