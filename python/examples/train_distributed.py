@@ -311,10 +311,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             model = build_model((8, 8, 1), 4)
             source = "built the demo CNN"
-    if isinstance(model.input, (list, dict)):
-        raise SystemExit("train_distributed.py: models with several inputs are not supported")
-    input_shape = tuple(int(d) for d in model.input.shape[1:])
-    classes = int(model.output.shape[-1])
+    # `inputs`, not `input`: a Sequential loaded from a .keras file keeps its graph in an inner
+    # Functional and has no `input` until it is called, but lists its inputs.
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise SystemExit(
+            "train_distributed.py: only models with one input and one output are supported"
+        )
+    input_shape = tuple(int(d) for d in model.inputs[0].shape[1:])
+    classes = int(model.outputs[0].shape[-1])
     layers = batchless_layers(model)
     print(f"{source}: input {input_shape}, {classes} outputs, {len(layers)} batchless layers")
     x, y = synthetic_task(input_shape, classes, args.batch_size * max(args.steps, 2), args.seed)
