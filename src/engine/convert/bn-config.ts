@@ -10,10 +10,10 @@ export const BN_CONFIG_KEYS: ReadonlySet<string> = new Set([
   'beta_regularizer', 'gamma_regularizer', 'beta_constraint', 'gamma_constraint',
 ]);
 
-/** A conversion problem, named by layer and field (weight or config key). */
+/** A conversion problem, named by layer and field (weight or config key), and file once known. */
 export class ConversionError extends Error {
-  constructor(readonly layer: string, readonly field: string, detail: string) {
-    super(`layer '${layer}', '${field}': ${detail}`);
+  constructor(readonly layer: string, readonly field: string, readonly detail: string, readonly file?: string) {
+    super(`${file === undefined ? '' : `${file}, `}layer '${layer}', '${field}': ${detail}`);
     this.name = 'ConversionError';
   }
 }

@@ -44,7 +44,12 @@ export async function convertLayersModel(model: tf.LayersModel, options: Convert
   const converted: ConvertedLayer[] = [];
   rewriteConfig(topology, '', options, converted);
   const rebuilt = await tf.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] } as tf.io.ModelJSON);
-  copyWeights(model, rebuilt, converted);
+  try {
+    copyWeights(model, rebuilt, converted);
+  } catch (e) {
+    rebuilt.dispose();
+    throw e;
+  }
   const alreadyBatchless = flattenLayers(model)
     .filter(({ layer }) => isBatchlessLayer(layer))
     .map(({ path }) => path);
@@ -135,12 +140,15 @@ function copyBatchNormWeights(bn: tf.layers.Layer, target: BatchlessNormalizatio
     return s;
   });
   target.setStatistics(movingMean, std);
-  const values = target.weights.map((w) => {
-    const name = w.originalName.split('/').pop()!;
-    if (name === 'gamma' || name === 'beta') return tf.tensor(need(name), w.shape as number[]);
-    return w.read().clone();
-  });
-  target.setWeights(values);
-  tf.dispose(values);
+  const values: tf.Tensor[] = [];
+  try {
+    for (const w of target.weights) {
+      const name = w.originalName.split('/').pop()!;
+      values.push(name === 'gamma' || name === 'beta' ? tf.tensor(need(name), w.shape as number[]) : w.read().clone());
+    }
+    target.setWeights(values);
+  } finally {
+    tf.dispose(values);
+  }
   record.channels = channels;
 }

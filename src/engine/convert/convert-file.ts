@@ -3,7 +3,8 @@ import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { findNormLayers } from '../models/norm-layers';
 import { backupFiles, backupStamp } from './backup';
-import { ConvertedLayer, ConvertOptions, convertLayersModel } from './bn-to-batchless';
+import { ConversionError } from './bn-config';
+import { ConvertedLayer, ConvertOptions, convertLayersModel, InMemoryConversion } from './bn-to-batchless';
 import { loadModel, LoadedModel, ModelFileFormat } from './load-model';
 import { checkParity, ParityReport } from './parity';
 import { modelWriterFor, StagedFiles } from './writers';
@@ -51,6 +52,19 @@ export class ParityRefusedError extends Error {
  */
 export async function convertModel(path: string, options: ConvertFileOptions = {}): Promise<ConversionSummary> {
   const loaded = await loadModel(path, { forConversion: true });
+  try {
+    return await convertLoaded(loaded, options);
+  } catch (e) {
+    // The in-memory rewrite knows layers, not files: say which file the layer is in.
+    if (e instanceof ConversionError && e.file === undefined) throw new ConversionError(e.layer, e.field, e.detail, loaded.sourcePath);
+    throw e;
+  } finally {
+    // The summary carries no tensors: free the models, or every conversion leaks its weights.
+    loaded.model.dispose();
+  }
+}
+
+async function convertLoaded(loaded: LoadedModel, options: ConvertFileOptions): Promise<ConversionSummary> {
   const source = loaded.sourcePath;
   const kinds = new Set(findNormLayers(loaded.model).map((r) => r.kind));
   if (!kinds.has('batch')) {
@@ -60,6 +74,15 @@ export async function convertModel(path: string, options: ConvertFileOptions = {
     return { source, format: loaded.format, layers: [], noop: true, message, notes: loaded.notes };
   }
   const conversion = await convertLayersModel(loaded.model, options);
+  try {
+    return await proveAndWrite(loaded, conversion, options);
+  } finally {
+    conversion.model.dispose();
+  }
+}
+
+async function proveAndWrite(loaded: LoadedModel, conversion: InMemoryConversion, options: ConvertFileOptions): Promise<ConversionSummary> {
+  const source = loaded.sourcePath;
   const probe = options.probe ?? randomProbe(loaded.model);
   const parity = checkParity(loaded.model, conversion.model, probe.x, conversion.converted.map((c) => c.layer), probe.label, options.tolerance ?? 1e-4);
   if (!options.probe) probe.x.dispose();
@@ -128,5 +151,6 @@ async function verifyReadBack(path: string, expected: tf.LayersModel, label: str
     if (!report.passed) throw new Error(`The converted file ${path} does not read back to the same model (difference ${report.maxRelDiff})`);
   } finally {
     x.dispose();
+    reread.model.dispose();
   }
 }

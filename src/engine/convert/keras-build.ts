@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { patchBatchNormInference } from './bn-any-axis';
 import { LayerPlan, translateTopology, TranslateOptions } from './keras-config';
 import { assignKerasWeights } from './keras-weights';
-import { fail, withModelErrors } from './model-errors';
+import { fail, ModelFormatError, ModelWhere, withModelErrors } from './model-errors';
 import { Hdf5Reader } from './read-hdf5';
 
 export interface BuiltModel {
@@ -32,7 +32,9 @@ export async function buildTopology(
     // tfjs gives no handle on the layers it built before failing: free their variables by name.
     const registered = tf.engine().registeredVariables;
     for (const name of Object.keys(registered)) if (!before.has(name)) registered[name].dispose();
-    throw e;
+    throw e instanceof ModelFormatError
+      ? new ModelFormatError(buildFailureWhere(plan, e), e.detail, { cause: e.cause })
+      : e;
   });
   try {
     checkBatchNormAxes(model, file, options.batchNormAnyAxis === true ? notes : undefined);
@@ -60,6 +62,29 @@ export async function buildKerasModel(
     throw e;
   }
   return { model, notes };
+}
+
+/**
+ * tfjs's build errors name no field; many name the layer in their text ("incompatible with layer
+ * hidden"): the longest layer name of the plan found there, or else the model's layer list.
+ */
+function buildFailureWhere(plan: LayerPlan, error: ModelFormatError): ModelWhere {
+  const names: string[] = [];
+  const collect = (p: LayerPlan): void => {
+    names.push(p.name);
+    p.children?.forEach(collect);
+  };
+  collect(plan);
+  const mentioned = names
+    .filter((n) =>
+      new RegExp(`(^|[\\s'"])${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[\\s'":,.])`).test(
+        error.detail,
+      ),
+    )
+    .sort((a, b) => b.length - a.length)[0];
+  return mentioned === undefined
+    ? { file: error.file, field: 'layers' }
+    : { file: error.file, layer: mentioned };
 }
 
 // tfjs takes `trainable` from a layer's config but not from a nested model's, so set those here.

@@ -63,7 +63,7 @@ export function translateTopology(
       `expected a Sequential or Functional model, got ${quote(raw['class_name'])}`,
     );
   }
-  const { entry, plan } = translateModel(raw, { file }, { notes, options });
+  const { entry, plan } = translateModel(raw, { file }, { notes, options, depth: 0 });
   delete entry['name'];
   delete entry['inbound_nodes'];
   return { topology: entry, plan, notes };
@@ -72,7 +72,12 @@ export function translateTopology(
 interface Ctx {
   notes: string[];
   options: TranslateOptions;
+  /** Models enclosing the one being translated. */
+  depth: number;
 }
+
+/** Real models nest a few levels; thousands would overflow the stack of every recursive reader. */
+const MAX_MODEL_DEPTH = 32;
 
 function translateModel(
   raw: Record<string, unknown>,
@@ -179,7 +184,9 @@ function translateLayer(
   const kind = checkEntryKeys(raw, cls, at);
   const nodes = inSequential ? [] : translateInboundNodes(raw['inbound_nodes'] ?? [], at);
   if (MODEL_CLASSES.has(kind)) {
-    const nested = translateModel(raw, where, ctx);
+    if (ctx.depth >= MAX_MODEL_DEPTH)
+      fail({ ...at, field: 'layers' }, `models nested more than ${MAX_MODEL_DEPTH} deep`);
+    const nested = translateModel(raw, where, { ...ctx, depth: ctx.depth + 1 });
     return { entry: { ...nested.entry, name }, plan: nested.plan, nodes };
   }
   if (!isRecord(cfg)) fail({ ...at, field: 'config' }, 'expected an object');

@@ -159,9 +159,8 @@ function legacyEdits(
       l.plan.trainable &&
       !(l.plan.className === 'BatchNormalization' && /^moving_/.test(variableOf(e)));
     if (order(wasTrainable, leaves).join('\n') !== names.join('\n')) {
-      throw new ConversionError(
-        child.name,
-        'weight_names',
+      fail(
+        { file: h5.file, layer: child.name, field: 'weight_names' },
         'not in the order Keras writes (trainable variables first, layer by layer); refusing to guess how Keras would assign the converted weights',
       );
     }

@@ -1,13 +1,18 @@
 import type * as H5Types from 'h5wasm';
-import { ConversionError } from './bn-config';
+import { fail, ModelFormatError } from './model-errors';
 import { H5Module, h5wasm, noteFailure } from './read-hdf5-wasm';
 
 /** What changes between an HDF5 file and its rewritten copy; everything else is copied. */
 export interface Hdf5Edits {
   /** Where an object of the original goes: its path in the copy, or undefined to leave it out. */
   destination(path: string): string | undefined;
-  /** Float32 datasets to add, by path in the copy. */
-  datasets: { path: string; data: Float32Array; shape: number[] }[];
+  /** Datasets to add, by path in the copy (float32 unless `dtype` says otherwise, e.g. '<i'). */
+  datasets: {
+    path: string;
+    data: Float32Array | Float64Array | Int32Array;
+    shape: number[];
+    dtype?: string;
+  }[];
   /** String attributes to set (replacing copied ones), by object path in the copy. */
   attributes: { path: string; name: string; value: string | string[] }[];
 }
@@ -31,11 +36,12 @@ export async function rewriteHdf5(
   const [sourcePath, copyPath] = [`/batchless-src-${id}.h5`, `/batchless-copy-${id}.h5`];
   let source: H5Types.File | undefined;
   let copy: H5Types.File | undefined;
+  let copier: Copier | undefined;
   try {
     h5.FS?.writeFile(sourcePath, bytes);
     source = new h5.File(sourcePath, 'r');
     copy = new h5.File(copyPath, 'w');
-    const copier = new Copier(h5, copy, file, edits);
+    copier = new Copier(h5, copy, file, edits);
     copier.copyAttributes(source, '/');
     copier.copyChildren(source, '');
     copier.applyAdditions();
@@ -45,12 +51,9 @@ export async function rewriteHdf5(
     return Uint8Array.from(h5.FS?.readFile(copyPath) ?? []);
   } catch (e) {
     noteFailure(e);
-    if (e instanceof ConversionError) throw e;
-    throw new ConversionError(
-      file,
-      'hdf5',
-      `could not write the copy: ${e instanceof Error ? e.message : String(e)}`,
-    );
+    if (e instanceof ModelFormatError) throw e;
+    const reason = e instanceof Error ? e.message : String(e);
+    return fail({ file, field: copier?.at ?? '/' }, `could not be copied: ${reason}`, e);
   } finally {
     for (const handle of [source, copy]) {
       try {
@@ -74,6 +77,8 @@ class Copier {
   private readonly written = new Set<string>();
   /** Groups that exist in the copy, also ones created only as parents. */
   private readonly groups = new Set<string>();
+  /** The object being copied, for error messages. */
+  at = '/';
   private readonly replaced = new Map<string, Set<string>>();
 
   constructor(
@@ -87,13 +92,15 @@ class Copier {
     }
   }
 
+  /** The file holds something the copy could not reproduce: refuse, naming the object. */
   private refuse(path: string, detail: string): never {
-    throw new ConversionError(this.file, path, detail);
+    return fail({ file: this.file, field: path }, detail);
   }
 
   copyChildren(group: H5Types.Group, prefix: string): void {
     for (const key of group.keys()) {
       const from = `${prefix}${key}`;
+      this.at = from;
       const to = this.edits.destination(from);
       if (to === undefined) continue;
       const entity = group.get(key);
@@ -129,7 +136,12 @@ class Copier {
     for (const d of this.edits.datasets) {
       this.parents(d.path);
       this.claim(d.path);
-      this.out.create_dataset({ name: d.path, data: d.data, shape: d.shape, dtype: '<f' });
+      this.out.create_dataset({
+        name: d.path,
+        data: d.data,
+        shape: d.shape,
+        dtype: d.dtype ?? '<f',
+      });
     }
     for (const a of this.edits.attributes) {
       const target = a.path === '/' ? this.out : (this.out.get(a.path) as H5Types.Group | null);
