@@ -85,6 +85,12 @@ async function inputs(): Promise<MutatedInput[]> {
   for (let i = 0; i < 40; i++) out.push(await hdf5StructureInput(random));
   for (let i = 0; i < 50; i++) out.push(tfjsInput(random, tfjs));
   for (let i = 0; i < 20; i++) out.push(zipInput(random));
+  // The same on files this tool converted: the readers' BatchlessNormalization path.
+  const converted = await convertedFixtures();
+  for (let i = 0; i < 30; i++)
+    out.push(kerasJsonInput(random, { name: 'nested', files: converted }));
+  for (let i = 0; i < 20; i++)
+    out.push(kerasArchiveInput(random, { name: 'residual', bytes: converted['residual.keras'] }));
   const deep = new TextEncoder().encode(deeplyNestedSequential(5000));
   out.push({
     category: 'keras-json',
@@ -94,6 +100,17 @@ async function inputs(): Promise<MutatedInput[]> {
       ['deep.weights.h5', await fixture('mlp.weights.h5')],
     ],
   });
+  return out;
+}
+
+/** nested.json (+ weights) and residual.keras converted to batchless, by their file names. */
+async function convertedFixtures(): Promise<Record<string, Uint8Array>> {
+  const dir = nodePath.join(root, 'converted-base');
+  const out: Record<string, Uint8Array> = {};
+  for (const file of ['nested.json', 'residual.keras']) {
+    await convertModel(nodePath.join(KERAS_FIXTURES, file), { out: `${dir}/` });
+  }
+  for (const name of await fs.readdir(dir)) out[name] = await fs.readFile(nodePath.join(dir, name));
   return out;
 }
 

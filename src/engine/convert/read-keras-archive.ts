@@ -50,6 +50,8 @@ export interface ArchiveEntry {
   name: string;
   /** Zip method: 0 stored, 8 deflated. */
   compression: number;
+  /** The entry's DOS timestamp as local time (how zip writers read and write it). */
+  modified?: Date;
   data: Uint8Array;
 }
 
@@ -58,7 +60,52 @@ export async function readArchiveEntries(path: string): Promise<ArchiveEntry[]> 
   const bytes = await readFileBounded(path, MAX_MODEL_FILE_BYTES);
   const entries = listEntries(bytes, path, true);
   const files = unzip(bytes, path, () => true);
-  return entries.map((e) => ({ name: e.name, compression: e.compression, data: files[e.name] }));
+  const times = entryTimes(bytes);
+  return entries.map((e, i) => ({
+    name: e.name,
+    compression: e.compression,
+    modified: times.length === entries.length ? times[i] : undefined,
+    data: files[e.name],
+  }));
+}
+
+/**
+ * The central directory's timestamps in entry order (fflate reports none). Best effort: an
+ * archive whose directory cannot be walked gets no timestamps, and writers use the current time.
+ */
+function entryTimes(bytes: Uint8Array): (Date | undefined)[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let end = bytes.length - 22;
+  while (end >= 0 && view.getUint32(end, true) !== 0x06054b50) end--;
+  if (end < 0) return [];
+  const times: (Date | undefined)[] = [];
+  let at = view.getUint32(end + 16, true);
+  for (let i = view.getUint16(end + 10, true); i > 0; i--) {
+    if (at + 46 > bytes.length || view.getUint32(at, true) !== 0x02014b50) return [];
+    const time = view.getUint16(at + 12, true);
+    const date = view.getUint16(at + 14, true);
+    const [month, day] = [(date >> 5) & 15, date & 31];
+    // A zero or out-of-range date field is no date (and zip writers refuse to write one).
+    const valid = month >= 1 && month <= 12 && day >= 1;
+    times.push(
+      valid
+        ? new Date(
+            1980 + (date >> 9),
+            month - 1,
+            day,
+            time >> 11,
+            (time >> 5) & 63,
+            (time & 31) * 2,
+          )
+        : undefined,
+    );
+    at +=
+      46 +
+      view.getUint16(at + 28, true) +
+      view.getUint16(at + 30, true) +
+      view.getUint16(at + 32, true);
+  }
+  return times;
 }
 
 /**

@@ -61,7 +61,7 @@ export const kerasJsonWriter: ModelWriter = {
   },
 };
 
-/** A Keras 3 `.keras` archive: every entry copied in its order and method, two rewritten. */
+/** A Keras 3 `.keras` archive: every entry copied in its order, method and time; two rewritten. */
 export const kerasArchiveWriter: ModelWriter = {
   async write(model, original, stagingDir, mainName) {
     const layers = batchlessValuesOf(model);
@@ -83,7 +83,8 @@ export const kerasArchiveWriter: ModelWriter = {
     };
     const zippable: Zippable = {};
     for (const e of entries) {
-      zippable[e.name] = [replaced[e.name] ?? e.data, { level: e.compression === 0 ? 0 : 6 }];
+      const level = e.compression === 0 ? 0 : 6;
+      zippable[e.name] = [replaced[e.name] ?? e.data, { level, mtime: e.modified }];
     }
     const main = nodePath.join(stagingDir, mainName);
     await fs.writeFile(main, zipSync(zippable));

@@ -31,25 +31,34 @@ function mutateTopology(json: unknown, random: Random): string {
   return random() < 0.5 ? mutateAnywhere(json, random) : mutateLayer(json, random);
 }
 
+/** Files to start from instead of a fixture (e.g. a model converted to batchless). */
+export type Base = Record<string, Uint8Array>;
+
 /** A to_json() topology (Keras 3 or 2 style) with one change, beside its intact weights. */
-export function kerasJsonInput(random: Random): MutatedInput {
-  const base = pick(random, [...MODELS, 'cnn_keras2', 'residual_keras2']);
-  const json = JSON.parse(text(fixture(`${base}.json`)));
+export function kerasJsonInput(random: Random, from?: { name: string; files: Base }): MutatedInput {
+  const base = from?.name ?? pick(random, [...MODELS, 'cnn_keras2', 'residual_keras2']);
+  const read = (name: string): Uint8Array => from?.files[name] ?? fixture(name);
+  const json = JSON.parse(text(read(`${base}.json`)));
   const label = mutateTopology(json, random);
+  const category = from ? 'batchless-json' : 'keras-json';
   const files: MutatedInput['files'] = [[`${base}.json`, strToU8(JSON.stringify(json))]];
-  if (random() < 0.9) files.push([`${base}.weights.h5`, fixture(`${base}.weights.h5`)]);
-  else return { category: 'keras-json', label: `${label}; weights file missing`, files };
-  return { category: 'keras-json', label, files };
+  if (random() < 0.9) files.push([`${base}.weights.h5`, read(`${base}.weights.h5`)]);
+  else return { category, label: `${label}; weights file missing`, files };
+  return { category, label, files };
 }
 
 /** A `.keras` archive whose config.json has one change. */
-export function kerasArchiveInput(random: Random): MutatedInput {
-  const base = pick(random, MODELS);
-  const entries = unzipSync(fixture(`${base}.keras`));
+export function kerasArchiveInput(
+  random: Random,
+  from?: { name: string; bytes: Uint8Array },
+): MutatedInput {
+  const base = from?.name ?? pick(random, MODELS);
+  const entries = unzipSync(from?.bytes ?? fixture(`${base}.keras`));
   const json = JSON.parse(text(entries['config.json']));
   const label = mutateTopology(json, random);
   entries['config.json'] = strToU8(JSON.stringify(json));
-  return { category: 'keras-config', label, files: [[`${base}.keras`, zipSync(entries)]] };
+  const category = from ? 'batchless-keras' : 'keras-config';
+  return { category, label, files: [[`${base}.keras`, zipSync(entries)]] };
 }
 
 /** A legacy `.h5` whose model_config attribute has one change. */
@@ -162,8 +171,12 @@ export async function hdf5StructureInput(random: Random): Promise<MutatedInput> 
       },
     ],
   ];
-  const [label, edit] = pick(random, edits);
-  const broken = await rewriteHdf5(bytes, weights, sameFile(edit)).catch(() => bytes);
+  const [picked, edit] = pick(random, edits);
+  let label = picked;
+  const broken = await rewriteHdf5(bytes, weights, sameFile(edit)).catch((e: unknown) => {
+    label += ` (not writable: ${String(e)}; the file left intact)`;
+    return bytes;
+  });
   const files: MutatedInput['files'] =
     model === 'json'
       ? [
