@@ -4,6 +4,7 @@ import { CHECK_USAGE, checkAccumulationCommand } from './commands/check-accumula
 import { CONVERT_USAGE, convertCommand } from './commands/convert';
 import { demoCommand } from './commands/demo';
 import { doctorCommand } from './commands/doctor';
+import { EXPORT_KERAS_USAGE, exportKerasCommand } from './commands/export-keras';
 import { MEMORY_USAGE, memoryCommand } from './commands/memory';
 import { TRAIN_USAGE, trainCommand } from './commands/train';
 
@@ -14,6 +15,7 @@ Usage:
                                      micro-batch 1, print learned statistics and measured memory
   batchless doctor                   the backend in use, versions, threads, and why a faster one is not used
   ${CONVERT_USAGE}
+  ${EXPORT_KERAS_USAGE}
   ${TRAIN_USAGE}
   ${CHECK_USAGE}
   ${MEMORY_USAGE}
@@ -43,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
         return await demoCommand(rest);
       case 'convert':
         return await convertCommand(rest);
+      case 'export-keras':
+        return await exportKerasCommand(rest);
       case 'doctor':
         return await doctorCommand(rest);
       case 'train':

@@ -3,6 +3,7 @@ import type { Command, CommandFactory, Ctx } from './context';
 import { compareNorms } from './compare-norms';
 import { convertModel } from './convert-model';
 import { exportReport } from './export-report';
+import { exportToKeras } from './export-to-keras';
 import { inspectStatistics } from './inspect-statistics';
 import { installNativeBackend } from './install-native-backend';
 import { restoreBackup } from './restore-backup';
@@ -21,6 +22,7 @@ export const COMMANDS = {
   'batchless.installNativeBackend': installNativeBackend,
   'batchless.convertModel': convertModel,
   'batchless.restoreBackup': restoreBackup,
+  'batchless.exportToKeras': exportToKeras,
   'batchless.trainSession': trainSession,
   'batchless.inspectStatistics': inspectStatistics,
   'batchless.showMemory': showMemory,

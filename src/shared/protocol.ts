@@ -63,6 +63,15 @@ export interface ConvertRequest {
   force?: boolean;
 }
 
+export interface ExportKerasRequest {
+  /** Absolute path of the model file (any format the engine reads). */
+  path: string;
+  /** The `.keras` to write; default `<name>.batchless.keras` beside the model. */
+  out?: string;
+  /** Write even when the BN → batchless parity exceeds the tolerance. */
+  force?: boolean;
+}
+
 export interface SourceRequest {
   fileName: string;
   text: string;
@@ -93,6 +102,8 @@ export type ToWorker =
   | { type: 'memory'; id: string; request: MemoryRequest }
   /** Host: convert a model file (dry run = parity preview only). */
   | { type: 'convert'; id: string; request: ConvertRequest }
+  /** Host: write the model as a Keras 3 `.keras` (BN converted to batchless first). */
+  | { type: 'exportKeras'; id: string; request: ExportKerasRequest }
   /** Host: compute the edits that turn BN calls in a source file into batchless ones. */
   | { type: 'rewriteSource'; id: string; request: SourceRequest }
   /** Host: locate normalization-layer calls in a source file (CodeLens). */
@@ -121,6 +132,7 @@ export type JobResult =
   | { kind: 'inspect'; layers: LayerInspection[]; samples: number }
   | { kind: 'memory'; points: SweepPointData[] }
   | { kind: 'convert'; summary: ConversionSummary; refused: boolean }
+  | { kind: 'exportKeras'; summary: ConversionSummary; refused: boolean }
   | { kind: 'rewrite'; result: SourceRewriteResult }
   | { kind: 'sites'; sites: NormalizationSite[] };
 
@@ -234,7 +246,7 @@ export function isToWorker(message: unknown): message is ToWorker {
   if (!isString(message.id)) return false;
   if (message.type === 'cancel') return true;
   return (
-    ['train', 'inspect', 'memory', 'convert', 'rewriteSource', 'findSites'].includes(
+    ['train', 'inspect', 'memory', 'convert', 'exportKeras', 'rewriteSource', 'findSites'].includes(
       message.type,
     ) && isObject(message.request)
   );

@@ -9,10 +9,12 @@ import { inspectLayers } from '../engine/stats/inspect';
 import { modelInputShape, train } from '../engine/train/trainer';
 import { convertLayersModel } from '../engine/convert/bn-to-batchless';
 import { convertModel, ParityRefusedError } from '../engine/convert/convert-file';
+import { exportToKeras } from '../engine/convert/export-keras';
 import { findNormalizationSites, rewriteSource } from '../engine/convert/source';
 import type {
   BackendInfo,
   ConvertRequest,
+  ExportKerasRequest,
   InspectRequest,
   JobResult,
   MemoryRequest,
@@ -119,6 +121,18 @@ export async function runConvert(request: ConvertRequest): Promise<JobResult> {
   } catch (err) {
     if (err instanceof ParityRefusedError)
       return { kind: 'convert', summary: err.summary, refused: true };
+    throw err;
+  }
+}
+
+/** Export to Keras; a parity refusal is a result (the host offers to force), not a failure. */
+export async function runExportKeras(request: ExportKerasRequest): Promise<JobResult> {
+  try {
+    const summary = await exportToKeras(request.path, { out: request.out, force: request.force });
+    return { kind: 'exportKeras', summary, refused: false };
+  } catch (err) {
+    if (err instanceof ParityRefusedError)
+      return { kind: 'exportKeras', summary: err.summary, refused: true };
     throw err;
   }
 }

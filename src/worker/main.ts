@@ -6,6 +6,7 @@
 import { FromWorker, isToWorker, JobResult, ToWorker } from '../shared/protocol';
 import {
   runConvert,
+  runExportKeras,
   runFindSites,
   runInspect,
   runMemory,
@@ -62,6 +63,8 @@ function runJob(
       );
     case 'convert':
       return runConvert(message.request);
+    case 'exportKeras':
+      return runExportKeras(message.request);
     case 'rewriteSource':
       return runRewrite(message.request);
     case 'findSites':

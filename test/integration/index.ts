@@ -9,7 +9,15 @@ import { emit, LineReporter } from './reporter';
  * Resolves when every test passed; rejects otherwise, which makes the host exit non-zero.
  */
 export async function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: LineReporter });
+  // BATCHLESS_INTEGRATION_GREP runs only the matching tests (a targeted run on a busy machine).
+  const grep = process.env.BATCHLESS_INTEGRATION_GREP || undefined;
+  const mocha = new Mocha({
+    ui: 'bdd',
+    color: false,
+    timeout: 120_000,
+    reporter: LineReporter,
+    grep,
+  });
   const files = fs
     .readdirSync(__dirname)
     .filter((name) => name.endsWith('.test.js'))

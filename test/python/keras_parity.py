@@ -3,6 +3,7 @@
 
     python test/python/keras_parity.py parity cases.json
     python test/python/keras_parity.py reload trained.keras converted.keras
+    python test/python/keras_parity.py outputs cases.json
 
 `parity`: cases.json is a list of {"name", "keras": an engine-converted .keras, "inputs",
 "engine_outputs", "train_x", "train_y", "from_probabilities", "learning_rate", "engine_before",
@@ -18,6 +19,9 @@ dropout could never match; the engine side does the same.
 
 `reload`: a fresh process loads the trained file, checks it still has batchless layers, that its
 variables moved away from the converted file's, and that it trains on (two more fit steps).
+
+`outputs`: cases {"name", "keras", "inputs", "engine_outputs"}; Keras loads each file (one the
+engine exported from any format, say) and its inference outputs are compared with the engine's.
 
 Prints one `@@batchless-parity {json}` line per case.
 """
@@ -123,6 +127,17 @@ def parity(case: dict) -> dict:
     return result
 
 
+def outputs(case: dict) -> dict:
+    model = keras.saving.load_model(case["keras"], compile=False)
+    inputs = np.asarray(case["inputs"], np.float32)
+    return {
+        "name": case["name"],
+        "batchless_layers": batchless_paths(model),
+        "layers": [type(layer).__name__ for _, layer in leaf_layers(model)],
+        "outputs": difference(model(inputs, training=False), case["engine_outputs"]),
+    }
+
+
 def reload(trained_path: str, converted_path: str) -> dict:
     trained = keras.saving.load_model(trained_path, compile=False)
     converted = keras.saving.load_model(converted_path, compile=False)
@@ -147,10 +162,10 @@ def reload(trained_path: str, converted_path: str) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) >= 2 and argv[0] == "parity":
+    if len(argv) == 2 and argv[0] in ("parity", "outputs"):
         with open(argv[1]) as f:
             cases = json.load(f)
-        results = [parity(case) for case in cases]
+        results = [(parity if argv[0] == "parity" else outputs)(case) for case in cases]
     elif len(argv) == 3 and argv[0] == "reload":
         results = [reload(argv[1], argv[2])]
     else:
