@@ -5,22 +5,16 @@
 // BatchNormalization layers. Python: BATCHLESS_PYTHON, else the venv of
 // `node scripts/provision-python.js`; skipped, saying so, when there is none.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { test } from 'node:test';
 import { convertCommand } from '../../src/cli/commands/convert';
 import { copyFixture, fixtureCases, KERAS_FIXTURES } from './helpers/keras-fixtures';
+import { findKerasPython, noPythonMessage, REPO_ROOT, runPython, tail } from './helpers/python';
 
-const repoRoot = nodePath.join(__dirname, '..', '..', '..');
-const checker = nodePath.join(repoRoot, 'test', 'python', 'check_converted.py');
+const checker = nodePath.join(REPO_ROOT, 'test', 'python', 'check_converted.py');
 const PREFIX = '@@batchless-converted ';
 const TOLERANCE = 1e-4;
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const provisioning = require(nodePath.join(repoRoot, 'scripts', 'provision-python.js')) as {
-  findPython(): { python?: string; reason?: string };
-};
 
 interface CheckResult {
   converted: string;
@@ -50,39 +44,12 @@ async function cliConvert(
   }
 }
 
-function runChecker(
-  python: string,
-  casesFile: string,
-): Promise<{ results: CheckResult[]; code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [checker, casesFile], {
-      cwd: repoRoot,
-      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', TF_CPP_MIN_LOG_LEVEL: '3' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const results = stdout
-        .split('\n')
-        .filter((line) => line.startsWith(PREFIX))
-        .map((line) => JSON.parse(line.slice(PREFIX.length)) as CheckResult);
-      resolve({ results, code, stderr });
-    });
-  });
-}
-
-const lookup = provisioning.findPython();
+const lookup = findKerasPython();
 const suite = 'Keras loads every converted fixture and reproduces the original predictions';
 
 if (!lookup.python) {
   test(suite, (t) => {
-    t.skip(
-      `no Python with Keras: ${lookup.reason}. Run \`node scripts/provision-python.js\` or set BATCHLESS_PYTHON`,
-    );
+    t.skip(noPythonMessage(lookup));
   });
 } else {
   const python = lookup.python;
@@ -104,12 +71,11 @@ if (!lookup.python) {
     const casesFile = nodePath.join(nodePath.dirname(cases[0].converted), 'cases.json');
     writeFileSync(casesFile, JSON.stringify(cases));
     t.diagnostic(`python: ${python}`);
-    const run = await runChecker(python, casesFile);
-    const tail = run.stderr.split('\n').slice(-30).join('\n');
+    const run = await runPython<CheckResult>(python, [checker, casesFile], PREFIX);
     assert.equal(
       run.results.length,
       cases.length,
-      `the checker reported ${run.results.length} of ${cases.length} cases:\n${tail}`,
+      `the checker reported ${run.results.length} of ${cases.length} cases:\n${tail(run)}`,
     );
     for (const r of run.results) {
       const name = nodePath.basename(r.converted);
