@@ -103,8 +103,8 @@ export async function train(model: tf.LayersModel, data: TrainData, partial: Par
         computed = batchGradients(step, batch, config.microBatchSize);
       }
       const { grads, lossParts } = computed;
-      // One read per step: the loss parts and a gradient magnitude, which also catches Inf/NaN gradients.
-      const health = tf.tidy(() => tf.concat([lossParts, tf.reshape(tf.addN(Object.values(grads).map((g) => tf.sum(tf.abs(g)))), [1])]));
+      // One read per step: the loss parts and the sum of every gradient, non-finite when any element is.
+      const health = tf.tidy(() => tf.concat([lossParts, tf.reshape(tf.addN(Object.values(grads).map((g) => tf.sum(g))), [1])]));
       const values = (await health.data()) as Float32Array;
       health.dispose();
       if (!values.every(Number.isFinite)) {
