@@ -160,3 +160,13 @@ test('the rewritten topology is byte-identical to the original outside the Batch
     /"epsilon": 1e-05, "std_parametrization": "log", "gauge": true, .*"initial_mean": 0\.0, "initial_std": 1\.0\}/,
   );
 });
+
+test('--out in another format than the input is refused before anything is written', async () => {
+  const path = copyFixture('mlp.h5');
+  const outDir = mkdtempSync(nodePath.join(os.tmpdir(), 'batchless-keras-out-'));
+  await assert.rejects(
+    convertModel(path, { out: nodePath.join(outDir, 'mlp.keras') }),
+    /must end in \.h5 or \.hdf5/,
+  );
+  assert.deepEqual(readdirSync(outDir), []);
+});

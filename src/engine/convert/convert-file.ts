@@ -105,6 +105,9 @@ async function proveAndWrite(loaded: LoadedModel, conversion: InMemoryConversion
   }
   const writer = modelWriterFor(loaded.format);
   const target = options.inPlace ? source : resolveOut(options.out!, source);
+  if (!OUT_EXTENSIONS[loaded.format].test(target)) {
+    throw new Error(`--out ${target}: a ${loaded.format} model is written back in its own format, so the path must end in ${OUT_EXTENSION_NAMES[loaded.format]} (or be a folder)`);
+  }
   const dir = nodePath.dirname(target);
   await fs.mkdir(dir, { recursive: true });
   const staging = await fs.mkdtemp(nodePath.join(dir, '.batchless-tmp-'));
@@ -132,6 +135,10 @@ async function removeStale(originalFiles: string[], staged: StagedFiles, target:
   const kept = new Set([target, ...staged.companions.map((c) => nodePath.join(nodePath.dirname(target), nodePath.basename(c)))]);
   for (const file of originalFiles) if (!kept.has(file)) await fs.rm(file, { force: true });
 }
+
+/** What a path written in each format must end in (the readers detect formats by content first). */
+const OUT_EXTENSIONS: Record<ModelFileFormat, RegExp> = { tfjs: /\.json$/i, 'keras-json': /\.json$/i, keras: /\.keras$/i, h5: /\.(h5|hdf5)$/i };
+const OUT_EXTENSION_NAMES: Record<ModelFileFormat, string> = { tfjs: '.json', 'keras-json': '.json', keras: '.keras', h5: '.h5 or .hdf5' };
 
 function resolveOut(out: string, source: string): string {
   const isFolder = out.endsWith('/') || nodePath.extname(out) === '';
