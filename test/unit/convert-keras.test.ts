@@ -11,6 +11,7 @@ import * as nodePath from 'node:path';
 import { before, test } from 'node:test';
 import { convertModel } from '../../src/engine/convert/convert-file';
 import { loadModel } from '../../src/engine/convert/load-model';
+import { ModelFormatError } from '../../src/engine/convert/model-errors';
 import { findNormLayers } from '../../src/engine/models/norm-layers';
 import {
   copyFixture,
@@ -168,5 +169,20 @@ test('--out in another format than the input is refused before anything is writt
     convertModel(path, { out: nodePath.join(outDir, 'mlp.keras') }),
     /must end in \.h5 or \.hdf5/,
   );
+  assert.deepEqual(readdirSync(outDir), []);
+});
+
+test('a dataset declaring far more than the file holds is refused by the writer, not allocated', async () => {
+  // test/fixtures/keras-hostile/lazy-dataset.h5: mlp.h5 plus, by h5py,
+  // f['optimizer_weights'].create_dataset('unallocated', shape=(2**15, 2**15), dtype='f4'):
+  // 4 GiB declared, nothing stored. The reader never reads optimizer state, so it loads.
+  const source = nodePath.resolve(KERAS_FIXTURES, '..', 'keras-hostile', 'lazy-dataset.h5');
+  const outDir = mkdtempSync(nodePath.join(os.tmpdir(), 'batchless-keras-out-'));
+  await assert.rejects(convertModel(source, { out: `${outDir}/` }), (e: unknown) => {
+    assert.ok(e instanceof ModelFormatError, String(e));
+    assert.equal(e.field, 'optimizer_weights/unallocated');
+    assert.match(e.message, /declares 4294967296 bytes/);
+    return true;
+  });
   assert.deepEqual(readdirSync(outDir), []);
 });

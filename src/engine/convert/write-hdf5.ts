@@ -41,7 +41,7 @@ export async function rewriteHdf5(
     h5.FS?.writeFile(sourcePath, bytes);
     source = new h5.File(sourcePath, 'r');
     copy = new h5.File(copyPath, 'w');
-    copier = new Copier(h5, copy, file, edits);
+    copier = new Copier(h5, copy, file, edits, bytes.length);
     copier.copyAttributes(source, '/');
     copier.copyChildren(source, '');
     copier.applyAdditions();
@@ -86,6 +86,7 @@ class Copier {
     private readonly out: H5Types.File,
     private readonly file: string,
     private readonly edits: Hdf5Edits,
+    private readonly sourceBytes: number,
   ) {
     for (const a of edits.attributes) {
       this.replaced.set(a.path, (this.replaced.get(a.path) ?? new Set()).add(a.name));
@@ -164,7 +165,16 @@ class Copier {
     if (filters.some((f) => f.id !== 1)) {
       this.refuse(from, `cannot copy HDF5 filters ${filters.map((f) => f.name).join(', ')}`);
     }
-    const chunks = ds.metadata.chunks;
+    const { chunks, size } = ds.metadata;
+    // A header may declare far more than the file stores (unallocated or lying): bound it by the
+    // file's bytes (deflate by its ~1032:1 limit) before h5wasm allocates the values.
+    const bytes = shape.reduce((a, b) => a * b, 1) * size;
+    if (bytes > this.sourceBytes * (filters.length > 0 ? 1032 : 1) + 4096) {
+      this.refuse(
+        from,
+        `declares ${bytes} bytes of data, more than the ${this.sourceBytes}-byte file holds`,
+      );
+    }
     this.parents(to);
     this.claim(to);
     this.out.create_dataset({
