@@ -130,7 +130,11 @@ def tree(f):
 
 def unexpected_changes(case, bn_names):
     """HDF5 paths that differ between original and converted and have nothing to do with BN."""
-    original, converted = (tree(hdf5_of(case[k], case["format"])) for k in ("original", "converted"))
+    trees = []
+    for key in ("original", "converted"):
+        with hdf5_of(case[key], case["format"]) as f:
+            trees.append(tree(f))
+    original, converted = trees
 
     def expected(path):
         parts = set(path.replace("@", "/").split("/"))
