@@ -15,7 +15,10 @@ Keras loads the file (after `import batchless_keras`), and reports
     logits or probabilities as the engine chose, the layers' add_loss NLL included (weight 1, as
     in the engine), vs the engine's variables after one SGD step on the same batch.
 Dropout layers get rate 0: the two frameworks draw different random masks, so a step with
-dropout could never match; the engine side does the same.
+dropout could never match; the engine side does the same. For a model ending in softmax, Keras
+differentiates through the softmax's logits and the engine through clipped probabilities; the
+two agree while no probability is clipped, which the result reports (min_label_probability,
+max_probability).
 
 `reload`: a fresh process loads the trained file, checks it still has batchless layers, that its
 variables moved away from the converted file's, and that it trains on (two more fit steps).
@@ -109,6 +112,15 @@ def parity(case: dict) -> dict:
     x = np.asarray(case["train_x"], np.float32)
     y = np.asarray(case["train_y"], np.int32)
     start = variables(model)
+    # Keras's train step differentiates a softmax output's cross-entropy through the softmax's
+    # input (TF backend `_get_logits`), the engine through probabilities clipped to
+    # [1e-7, 1 − 1e-7]: the same gradient unless a probability is clipped. Reported, so the
+    # test can check that the batch is in that regime.
+    probabilities = np.asarray(model(x, training=True), np.float64)
+    saturation = {
+        "min_label_probability": float(probabilities[np.arange(len(y)), y].min()),
+        "max_probability": float(probabilities.max()),
+    }
     loss = float(model.train_on_batch(x, y))
     after = variables(model)
     moved = {n: float(np.abs(after[n] - start[n]).max()) for n in after}
@@ -119,6 +131,7 @@ def parity(case: dict) -> dict:
         "before": {k: before[k] for k in ("worst", "max_abs", "max_scaled")},
         "step": compare_variables(after, case["engine_after"]),
         "keras_loss": loss,
+        **(saturation if case["from_probabilities"] else {}),
         "moved": moved,
     }
     if "engine_micro_after" in case:

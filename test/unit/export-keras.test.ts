@@ -134,6 +134,13 @@ test('a layer class Keras export does not know is refused, naming the layer; not
   assert.throws(() => readFileSync(out), /ENOENT/);
 });
 
+test('exporting onto the model itself is refused (that is convert --in-place, with a backup)', async () => {
+  const keras = nodePath.join(KERAS_FIXTURES, 'mlp.keras');
+  const before = readFileSync(keras);
+  await assert.rejects(exportToKeras(keras, { out: keras }), /is the model being exported/);
+  assert.deepEqual(readFileSync(keras), before);
+});
+
 const lookup = findKerasPython();
 test(
   'Keras loads every export and reproduces the engine’s predictions',

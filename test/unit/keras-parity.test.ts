@@ -46,6 +46,9 @@ interface ParityResult {
   micro_step: Difference;
   keras_loss: number;
   moved: Record<string, number>;
+  /** For models ending in softmax: the batch's smallest p(label) and largest probability. */
+  min_label_probability?: number;
+  max_probability?: number;
 }
 
 /** Every variable by `<layer path>/<variable>`, the names keras_parity.py gives Keras's. */
@@ -175,6 +178,14 @@ if (!lookup.python) {
           `largest move in the step: μ/σ ${Math.max(...statistics.map((n) => r.moved[n])).toExponential(2)}, ` +
             `all ${Math.max(...Object.values(r.moved)).toExponential(2)}`,
         );
+        if (r.min_label_probability !== undefined && r.max_probability !== undefined) {
+          // Keras's train step uses the softmax's logits, the engine clipped probabilities
+          // (task-loss.ts): equal gradients only while nothing is clipped at 1e-7.
+          s.diagnostic(
+            `softmax output: min p(label) ${r.min_label_probability.toExponential(2)}, max p ${r.max_probability.toFixed(6)}`,
+          );
+          assert.ok(r.min_label_probability > 1e-6 && r.max_probability < 1 - 1e-6, 'no clipping');
+        }
         assert.ok(r.batchless_layers.length > 0, 'Keras loaded batchless layers');
         assert.ok(r.outputs.max_scaled <= OUTPUT_TOLERANCE, `outputs: ${fmt(r.outputs)}`);
         assert.ok(r.before.max_scaled <= 1e-7, `loaded variables: ${fmt(r.before)}`);

@@ -46,6 +46,10 @@ export async function exportToKeras(
       message: '',
       notes: [...loaded.notes],
     };
+    const target = nodePath.resolve(options.out ?? defaultKerasExportPath(source));
+    // Exporting writes a new file; replacing the model itself is convert --in-place (with a backup).
+    if (target === nodePath.resolve(source))
+      throw new Error(`${target} is the model being exported: give another --out`);
     const kinds = new Set(findNormLayers(loaded.model).map((r) => r.kind));
     if (kinds.has('batch')) {
       const conversion = await convertLayersModel(loaded.model, options);
@@ -76,7 +80,6 @@ export async function exportToKeras(
       summary.notes.push('the model has no normalization layers; exported as it is');
     }
     const model = converted ?? loaded.model;
-    const target = nodePath.resolve(options.out ?? defaultKerasExportPath(source));
     const readBack = await writeVerified(model, target);
     summary.output = target;
     const what =
