@@ -339,4 +339,14 @@ if (require.main === module) {
   );
 }
 
-module.exports = { runIntegration, printResult };
+// The end-to-end run (scripts/e2e.js) drives code-server and Chromium the same way.
+module.exports = {
+  runIntegration,
+  printResult,
+  freePort,
+  waitForHealth,
+  stopProcessGroup,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  USER_SETTINGS,
+};
