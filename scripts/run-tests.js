@@ -4,9 +4,13 @@
 // line printed is always `N passed, N failed[, N skipped]`, summed over both stages.
 //
 //   --unit-only                   skip the integration stage (same as BATCHLESS_SKIP_INTEGRATION=1)
+//
+// The integration stage ends with the end-to-end run (scripts/e2e.js --prebuilt: the vsix of the
+// dist/ just built, installed into a fresh code-server, driven from the palette); its checks
+// count into the totals. BATCHLESS_SKIP_E2E=1 skips it.
 'use strict';
 
-const { spawnSync } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -98,6 +102,31 @@ async function runIntegrationStage() {
   return counts;
 }
 
+async function runEndToEndStage() {
+  console.log('\n== end to end: the packaged vsix in code-server, from the command palette ==');
+  // Streamed as it runs, and kept to read the summary line.
+  let output = '';
+  const child = spawn(process.execPath, [path.join(__dirname, 'e2e.js'), '--prebuilt'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+    process.stdout.write(chunk);
+  });
+  const status = await new Promise((resolve) => {
+    child.on('error', () => resolve(1));
+    child.on('close', (code) => resolve(code));
+  });
+  const match = output.match(/^e2e: (\d+) passed, (\d+) failed$/m);
+  const counts = match
+    ? { passed: Number(match[1]), failed: Number(match[2]), skipped: 0 }
+    : { passed: 0, failed: 0, skipped: 0 };
+  // A run that died without its summary line, or failed with nothing counted, still failed.
+  if (!match || (status !== 0 && counts.failed === 0)) counts.failed += 1;
+  return counts;
+}
+
 async function main() {
   const started = Date.now();
   const stages = [runUnit()];
@@ -107,6 +136,11 @@ async function main() {
     console.log('\nintegration tests skipped (BATCHLESS_SKIP_INTEGRATION=1 or --unit-only)');
   } else {
     stages.push(await runIntegrationStage());
+    if (process.env.BATCHLESS_SKIP_E2E === '1') {
+      console.log('\nend-to-end run skipped (BATCHLESS_SKIP_E2E=1)');
+    } else {
+      stages.push(await runEndToEndStage());
+    }
   }
   const total = stages.reduce(
     (sum, s) => ({
