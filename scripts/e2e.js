@@ -473,6 +473,20 @@ async function setTheme(page, theme) {
   return THEMES[theme];
 }
 
+/** Train Short Session with the brief's settings; resolves to the closing notification. */
+async function trainFromPalette(page) {
+  await clearNotifications(page);
+  await runFromPalette(page, 'Batchless: Train Short Session');
+  await answer(page, 'Model to train', 'builtin:mlp');
+  await answer(page, 'Data set', 'mnist');
+  await answer(page, 'Normalization', 'batchless');
+  await answer(page, 'Effective batch size', '16', { pick: false });
+  await answer(page, 'Micro-batch size', '4', { pick: false });
+  await answer(page, 'Epochs', '1', { pick: false });
+  await answer(page, 'Stop after this many steps', '20', { pick: false });
+  return notification(page, /session \w+ after \d+ steps|training failed/);
+}
+
 // ---- the run --------------------------------------------------------------------------------
 
 async function drive(page, sandbox) {
@@ -552,19 +566,9 @@ async function drive(page, sandbox) {
   await check(
     'Train Short Session: builtin:mlp on mnist, batchless, batch 16 / micro 4, 20 steps',
     async () => {
-      await clearNotifications(page);
-      await runFromPalette(page, 'Batchless: Train Short Session');
-      await answer(page, 'Model to train', 'builtin:mlp');
-      await answer(page, 'Data set', 'mnist');
-      await answer(page, 'Normalization', 'batchless');
-      await answer(page, 'Effective batch size', '16', { pick: false });
-      await answer(page, 'Micro-batch size', '4', { pick: false });
-      await answer(page, 'Epochs', '1', { pick: false });
-      await answer(page, 'Stop after this many steps', '20', { pick: false });
-      return notification(page, /session \w+ after \d+ steps|training failed/).then((text) => {
-        if (!/completed after 20 steps/.test(text)) throw new Error(text);
-        return text;
-      });
+      const text = await trainFromPalette(page);
+      if (!/completed after 20 steps/.test(text)) throw new Error(text);
+      return text;
     },
   );
 
@@ -633,6 +637,14 @@ async function drive(page, sandbox) {
         return text;
       },
     );
+    await check('after the install, training runs on tensorflow', async () => {
+      await trainFromPalette(page);
+      const frame = await viewFrame(page, 'training');
+      const text = (await readView(frame)).text;
+      if (!/Backend\s*tensorflow/.test(text))
+        throw new Error(`the training view says: ${text.slice(0, 300)}`);
+      return 'the training view names backend tensorflow';
+    });
   }
 }
 
