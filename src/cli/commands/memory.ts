@@ -131,6 +131,14 @@ function printBreakdown(bn: StepBreakdown | undefined, batchless: StepBreakdown)
       ...columns.map(({ b }) => formatBytes(b.backprop.categories[k])),
     ]),
     [
+      '  other: backward temporaries',
+      ...columns.map(({ b }) => formatBytes(b.backprop.otherDetail.backward)),
+    ],
+    [
+      '  other: resident, not this model',
+      ...columns.map(({ b }) => formatBytes(b.backprop.otherDetail.resident)),
+    ],
+    [
       '= peak while computing gradients',
       ...columns.map(({ b }) => formatBytes(b.backprop.peakBytes)),
     ],
@@ -139,6 +147,10 @@ function printBreakdown(bn: StepBreakdown | undefined, batchless: StepBreakdown)
       ...columns.map(({ b }) => formatBytes(b.backprop.tfjsPeakBytes)),
     ],
     ['peak of the optimizer update', ...columns.map(({ b }) => formatBytes(b.update.peakBytes))],
+    [
+      'most activations alive at once',
+      ...columns.map(({ b }) => formatBytes(b.activationsPeakBytes)),
+    ],
     [
       'lower bound for the whole step',
       ...columns.map(({ b }) => formatBytes(b.lowerBound.totalBytes)),
@@ -169,10 +181,11 @@ function printBreakdown(bn: StepBreakdown | undefined, batchless: StepBreakdown)
     `\nbreakdown at effective batch ${largest} (tensor level, unique buffers, weights and optimizer state included)`,
   );
   console.log(table(['', ...columns.map((c) => c.title)], rows));
-  const other = batchless.backprop.otherDetail;
   console.log(
-    `  'other' is mostly backward temporaries (gradients with respect to activations, which tfjs keeps until the backward pass ends): ` +
-      `${formatBytes(other.backward)} for batchless here, plus ${formatBytes(other.resident)} of other resident tensors.`,
+    '  Backward temporaries are mostly gradients with respect to activations, which tfjs keeps until the backward pass ends.',
+  );
+  console.log(
+    '  With small micro-batches the peak can fall between micro-batches, when their activations are already freed; "most activations alive at once" is their own maximum.',
   );
   console.log(
     '  The lower bound counts weights, one set of gradients, the optimizer state and the activations backprop must keep for one micro-batch.',

@@ -162,13 +162,13 @@ export async function measureStepBreakdown(
           (peak.residentFreed.get(undefined) ?? 0),
       };
       const otherDetail = { resident: categories.other, backward: 0, update: 0, accumulate: 0 };
-      for (const buffer of peak.created) {
+      for (const { buffer, bytes } of peak.created) {
         const category = categoryOf(buffer, weightNames, optimizerNames);
-        categories[category] += buffer.bytes;
+        categories[category] += bytes;
         if (category === 'other')
           otherDetail[
             buffer.phase === 'update' || buffer.phase === 'backward' ? buffer.phase : 'accumulate'
-          ] += buffer.bytes;
+          ] += bytes;
       }
       const sum = Object.values(categories).reduce((a, b) => a + b, 0);
       return {

@@ -11,6 +11,8 @@ export interface TrackedBuffer {
   gradient: boolean;
   /** Set when a variable adopted the buffer as its value (a new weight or optimizer moment). */
   variableName?: string;
+  /** A reshape view sharing another buffer's memory (0 bytes while that buffer lives). */
+  viewOf?: object;
 }
 
 /** The state of memory at the highest point the tracker saw. */
@@ -21,8 +23,11 @@ export interface PeakSnapshot {
   residentBytes: number;
   /** Bytes of resident buffers freed before the peak, by the variable that owned them (if any). */
   residentFreed: Map<string | undefined, number>;
-  /** Buffers created since `start` and alive at the peak (the same objects, so later tags apply). */
-  created: TrackedBuffer[];
+  /**
+   * Buffers created since `start` and alive at the peak, with their size then (a view may inherit
+   * its source's bytes later). The same objects as the tracker's, so later tags apply.
+   */
+  created: { buffer: TrackedBuffer; bytes: number }[];
   /** The phase the step was in when the peak was reached. */
   phase: StepPhase;
 }
@@ -49,6 +54,8 @@ export class BufferTracker {
   private residentBytes = 0;
   private currentPhase: StepPhase = 'input';
   private restore?: () => void;
+  /** Set while a wrapped Reshape kernel runs: a new buffer the size of `source` is a view of it. */
+  private pendingView?: { source: object; size: number; dtype: tf.DataType };
   /** The highest tfjs `numBytes` (tfjs's own, per-handle accounting) while computing gradients, for comparison. */
   tfjsGradientsPeakBytes = 0;
   /** The same during the optimizer update. */
@@ -90,9 +97,43 @@ export class BufferTracker {
       originalDispose.call(engine, a);
       if (!engine.state.tensorInfo.has(a.dataId)) this.onFree(a);
     };
+    const restoreReshape = this.wrapReshape();
     this.restore = () => {
       engine.trackTensor = originalTrack;
       engine.disposeTensor = originalDispose;
+      restoreReshape();
+    };
+  }
+
+  /**
+   * On the tensorflow backend a reshape gets a new handle, but TensorFlow shares the buffer; the
+   * other backends reuse the data id. The kernel is wrapped while tracking so that such outputs
+   * count as views of their input rather than as new memory.
+   */
+  private wrapReshape(): () => void {
+    const backendName = tf.getBackend();
+    const config = tf.getKernel('Reshape', backendName);
+    if (!config) return () => undefined;
+    tf.unregisterKernel('Reshape', backendName);
+    tf.registerKernel({
+      ...config,
+      kernelFunc: (args) => {
+        const x = (args.inputs as { x: tf.TensorInfo }).x;
+        this.pendingView = {
+          source: x.dataId,
+          size: tf.util.sizeFromShape(x.shape),
+          dtype: x.dtype,
+        };
+        try {
+          return config.kernelFunc(args);
+        } finally {
+          this.pendingView = undefined;
+        }
+      },
+    });
+    return () => {
+      tf.unregisterKernel('Reshape', backendName);
+      tf.registerKernel(config);
     };
   }
 
@@ -110,8 +151,14 @@ export class BufferTracker {
   /** Tags buffers now alive as gradients (or accumulators): the ones in the peak snapshot too. */
   markGradients(tensors: tf.Tensor[]): void {
     for (const t of tensors) {
-      const buffer = this.live.get(t.dataId);
-      if (buffer) buffer.gradient = true;
+      // A gradient reshaped into its variable's shape is a view: the memory is its source's.
+      for (
+        let buffer = this.live.get(t.dataId);
+        buffer;
+        buffer = buffer.viewOf ? this.live.get(buffer.viewOf) : undefined
+      ) {
+        buffer.gradient = true;
+      }
     }
   }
 
@@ -127,15 +174,22 @@ export class BufferTracker {
     else this.tfjsGradientsPeakBytes = Math.max(this.tfjsGradientsPeakBytes, tfjsBytes);
     let buffer = this.live.get(a.dataId);
     if (isNew && !buffer) {
-      const bytes = byteSize(a);
-      buffer = { bytes, phase: this.currentPhase, gradient: false };
+      const view = this.pendingView;
+      const isView =
+        view !== undefined &&
+        view.size === a.size &&
+        view.dtype === a.dtype &&
+        view.source !== a.dataId;
+      const bytes = isView ? 0 : byteSize(a);
+      buffer = {
+        bytes,
+        phase: this.currentPhase,
+        gradient: false,
+        viewOf: isView ? view.source : undefined,
+      };
       this.live.set(a.dataId, buffer);
       this.createdBytes += bytes;
-      if (buffer.phase === 'input' || buffer.phase === 'forward') {
-        this.activationBytes += bytes;
-        if (this.activationBytes > this.activationsPeakBytes)
-          this.activationsPeakBytes = this.activationBytes;
-      }
+      this.countActivation(buffer, bytes);
       const update = this.currentPhase === 'update';
       if (this.currentBytes > (update ? this.updatePeak : this.gradientsPeak).bytes) {
         if (update) this.updatePeak = this.snapshot();
@@ -147,18 +201,36 @@ export class BufferTracker {
 
   private onFree(a: tf.Tensor): void {
     const buffer = this.live.get(a.dataId);
+    let bytes: number;
     if (buffer) {
       this.live.delete(a.dataId);
       this.createdBytes -= buffer.bytes;
-      if (buffer.phase === 'input' || buffer.phase === 'forward')
-        this.activationBytes -= buffer.bytes;
-      return;
+      this.countActivation(buffer, -buffer.bytes);
+      bytes = buffer.bytes;
+    } else {
+      // A buffer from before `start`: usually a variable's old value, replaced by an update.
+      bytes = byteSize(a);
+      const owner = this.residentOwners.get(a.dataId);
+      this.residentBytes -= bytes;
+      this.residentFreed.set(owner, (this.residentFreed.get(owner) ?? 0) + bytes);
     }
-    // A buffer from before `start`: usually a variable's old value, replaced by an update.
-    const bytes = byteSize(a);
-    const owner = this.residentOwners.get(a.dataId);
-    this.residentBytes -= bytes;
-    this.residentFreed.set(owner, (this.residentFreed.get(owner) ?? 0) + bytes);
+    // Views outlive their source: the memory now belongs to one of them.
+    const views = [...this.live.values()].filter((b) => b.viewOf === a.dataId);
+    if (views.length === 0 || bytes === 0) return;
+    const [heir, ...others] = views;
+    const heirId = [...this.live.entries()].find(([, b]) => b === heir)![0];
+    heir.viewOf = undefined;
+    heir.bytes = bytes;
+    this.createdBytes += bytes;
+    this.countActivation(heir, bytes);
+    for (const other of others) other.viewOf = heirId;
+  }
+
+  private countActivation(buffer: TrackedBuffer, bytes: number): void {
+    if (buffer.phase !== 'input' && buffer.phase !== 'forward') return;
+    this.activationBytes += bytes;
+    if (this.activationBytes > this.activationsPeakBytes)
+      this.activationsPeakBytes = this.activationBytes;
   }
 
   private snapshot(): PeakSnapshot {
@@ -166,7 +238,7 @@ export class BufferTracker {
       bytes: this.currentBytes,
       residentBytes: this.residentBytes,
       residentFreed: new Map(this.residentFreed),
-      created: [...this.live.values()],
+      created: [...this.live.values()].map((buffer) => ({ buffer, bytes: buffer.bytes })),
       phase: this.currentPhase,
     };
   }
