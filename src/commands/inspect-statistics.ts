@@ -17,9 +17,11 @@ export const inspectStatistics: CommandFactory =
         ? (options as { data: string }).data
         : 'mnist';
     ctx.panels.show('statistics');
+    // Views show a workspace-relative path; the engine gets the absolute one.
+    const shown = model.startsWith('builtin:') ? model : vscode.workspace.asRelativePath(model);
     ctx.panels.setState({
       view: 'statistics',
-      state: { status: 'running', model, layers: [], trajectories: [] },
+      state: { status: 'running', model: shown, layers: [], trajectories: [] },
     });
     try {
       const result = await vscode.window.withProgress(
@@ -32,7 +34,7 @@ export const inspectStatistics: CommandFactory =
         view: 'statistics',
         state: {
           status: 'ready',
-          model,
+          model: shown,
           samples: result.samples,
           layers: result.layers,
           trajectories: [],
@@ -45,7 +47,7 @@ export const inspectStatistics: CommandFactory =
       const message = err instanceof Error ? err.message : String(err);
       ctx.panels.setState({
         view: 'statistics',
-        state: { status: 'failed', message, model, layers: [], trajectories: [] },
+        state: { status: 'failed', message, model: shown, layers: [], trajectories: [] },
       });
       throw err;
     }
