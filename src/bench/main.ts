@@ -141,7 +141,13 @@ export function formatReport(report: BenchReport): string {
         line.measure,
         line.value,
         line.target,
-        line.met === null ? '' : line.met ? 'met' : '**missed**',
+        line.met === null
+          ? ''
+          : report.smoke
+            ? 'not judged (smoke)'
+            : line.met
+              ? 'met'
+              : '**missed**',
       ]);
     if (section.details)
       details.push(`### ${section.title} (${section.seconds.toFixed(0)} s)\n\n${section.details}`);
