@@ -10,44 +10,18 @@
 // Output: artifacts/screenshots/<view>-<theme>.png and session.json (the engine output used).
 'use strict';
 
-const { spawn } = require('child_process');
 const fs = require('fs');
-const http = require('http');
-const net = require('net');
-const os = require('os');
 const path = require('path');
-const { entryPath } = require('./provision-code-server');
+const sandboxing = require('./code-server-sandbox');
+const { CHROMIUM, CHROMIUM_ARGS, USER_SETTINGS, freePort, sleep, waitForHealth } = sandboxing;
 
 const repoRoot = path.resolve(__dirname, '..');
 const outDir = path.join(repoRoot, 'artifacts', 'screenshots');
 const sessionFile = path.join(outDir, 'session.json');
 const hostDriver = path.join(__dirname, 'e2e-screenshots-host.js');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-dev-shm-usage',
-];
+const SCREENSHOT_SETTINGS = { ...USER_SETTINGS, 'workbench.tips.enabled': false };
 const VIEWPORT = { width: 1440, height: 1080 };
 const RUN_TIMEOUT_MS = 5 * 60_000;
-const USER_SETTINGS = {
-  'workbench.startupEditor': 'none',
-  'workbench.welcomePage.walkthroughs.openOnInstall': false,
-  'security.workspace.trust.enabled': false,
-  'telemetry.telemetryLevel': 'off',
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'update.mode': 'none',
-  'git.enabled': false,
-  'npm.autoDetect': 'off',
-  'extensions.ignoreRecommendations': true,
-  'workbench.tips.enabled': false,
-};
 
 // The session the screenshots show; the request is what the training header displays.
 const REQUEST = {
@@ -118,76 +92,19 @@ async function collectSession() {
   };
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function healthy(port) {
-  return new Promise((resolve) => {
-    const request = http.get(
-      { host: '127.0.0.1', port, path: '/healthz', timeout: 2000 },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      },
-    );
-    request.on('error', () => resolve(false));
-    request.on('timeout', () => {
-      request.destroy();
-      resolve(false);
-    });
-  });
-}
-
 function makeSandbox() {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'batchless-screenshots-'));
-  const dirs = { root };
-  for (const name of [
-    'home',
-    'config',
-    'data',
-    'cache',
-    'state',
-    'runtime',
-    'userData',
-    'extensions',
-    'workspace',
-    'shots',
-  ]) {
-    dirs[name] = path.join(root, name);
-    fs.mkdirSync(dirs[name], { recursive: true, mode: 0o700 });
-  }
-  fs.mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
-  fs.writeFileSync(
-    path.join(dirs.userData, 'User', 'settings.json'),
-    JSON.stringify(USER_SETTINGS, null, 2),
-  );
-  return dirs;
+  return sandboxing.makeSandbox('screenshots', {
+    extraDirs: ['shots'],
+    settings: SCREENSHOT_SETTINGS,
+  });
 }
 
 function sandboxEnv(sandbox) {
-  return {
-    ...process.env,
-    HOME: sandbox.home,
-    XDG_CONFIG_HOME: sandbox.config,
-    XDG_DATA_HOME: sandbox.data,
-    XDG_CACHE_HOME: sandbox.cache,
-    XDG_STATE_HOME: sandbox.state,
-    XDG_RUNTIME_DIR: sandbox.runtime,
+  return sandboxing.sandboxEnv(sandbox, {
     // Read by scripts/e2e-screenshots-host.js inside the extension host.
     BATCHLESS_SCREENSHOT_SESSION: sessionFile,
     BATCHLESS_SCREENSHOT_REQUESTS: sandbox.shots,
-  };
+  });
 }
 
 /**
@@ -229,44 +146,13 @@ async function main() {
   }
   const sandbox = makeSandbox();
   const port = await freePort();
-  const serverLog = fs.openSync(path.join(sandbox.root, 'code-server.log'), 'a');
-  const server = spawn(
-    process.execPath,
-    [
-      entryPath,
-      '--bind-addr',
-      `127.0.0.1:${port}`,
-      '--auth',
-      'none',
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      '--user-data-dir',
-      sandbox.userData,
-      '--extensions-dir',
-      sandbox.extensions,
-      sandbox.workspace,
-    ],
-    {
-      cwd: sandbox.workspace,
-      env: sandboxEnv(sandbox),
-      detached: true,
-      stdio: ['ignore', serverLog, serverLog],
-    },
-  );
+  const server = sandboxing.startCodeServer(port, sandbox, sandboxEnv(sandbox));
+
   let browser;
   let stopShots = () => undefined;
   const taken = [];
   try {
-    const deadline = Date.now() + 60_000;
-    while (!(await healthy(port))) {
-      if (Date.now() > deadline || server.exitCode !== null) {
-        const serverLog = fs.readFileSync(path.join(sandbox.root, 'code-server.log'), 'utf8');
-        const tail = serverLog.trimEnd().split('\n').slice(-20).join('\n');
-        throw new Error(`code-server did not start (exit ${server.exitCode}):\n${tail}`);
-      }
-      await sleep(250);
-    }
+    await waitForHealth(port, server, sandbox);
     const { chromium } = require('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -16,19 +16,14 @@
 'use strict';
 /* global document -- used inside page.evaluate callbacks, which run in the browser */
 
-const { spawn, spawnSync } = require('child_process');
+const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { entryPath } = require('./provision-code-server');
-const {
-  freePort,
-  waitForHealth,
-  stopProcessGroup,
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  USER_SETTINGS,
-} = require('./run-integration');
+const sandboxing = require('./code-server-sandbox');
+const { freePort, waitForHealth, stopProcessGroup, CHROMIUM, CHROMIUM_ARGS, USER_SETTINGS } =
+  sandboxing;
 
 const repoRoot = path.resolve(__dirname, '..');
 const shotsDir = path.join(repoRoot, 'artifacts', 'screenshots', 'e2e');
@@ -97,23 +92,7 @@ async function until(what, probe, timeoutMs = STEP_TIMEOUT_MS, everyMs = 250) {
 // ---- sandbox, package, install --------------------------------------------------------------
 
 function makeSandbox() {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'batchless-e2e-'));
-  const dirs = { root };
-  for (const name of [
-    'home',
-    'config',
-    'data',
-    'cache',
-    'state',
-    'runtime',
-    'userData',
-    'extensions',
-    'workspace',
-  ]) {
-    dirs[name] = path.join(root, name);
-    fs.mkdirSync(dirs[name], { recursive: true, mode: 0o700 });
-  }
-  fs.mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
+  const dirs = sandboxing.makeSandbox('e2e');
   writeSettings(dirs, 'Default Light Modern');
   fs.cpSync(
     path.join(repoRoot, 'examples', 'mnist-bn-mlp'),
@@ -137,10 +116,7 @@ function writeSettings(sandbox, theme) {
     'workbench.notifications.showExtensionsNotifications': true,
     'typescript.disableAutomaticTypeAcquisition': true,
   };
-  fs.writeFileSync(
-    path.join(sandbox.userData, 'User', 'settings.json'),
-    JSON.stringify(settings, null, 2) + '\n',
-  );
+  sandboxing.writeUserSettings(sandbox, settings);
 }
 
 /** The environment of code-server, its extension host and Chromium: nothing of ours leaks in. */
@@ -155,15 +131,7 @@ function sandboxEnv(sandbox) {
       process.env.BATCHLESS_CACHE_DIR ||
       path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'batchless');
   }
-  return {
-    ...env,
-    HOME: sandbox.home,
-    XDG_CONFIG_HOME: sandbox.config,
-    XDG_DATA_HOME: sandbox.data,
-    XDG_CACHE_HOME: sandbox.cache,
-    XDG_STATE_HOME: sandbox.state,
-    XDG_RUNTIME_DIR: sandbox.runtime,
-  };
+  return sandboxing.sandboxEnv(sandbox, {}, env);
 }
 
 function packageVsix(target) {
@@ -227,31 +195,7 @@ function installVsix(vsix, sandbox) {
 }
 
 function startCodeServer(port, sandbox) {
-  const serverLog = fs.openSync(path.join(sandbox.root, 'code-server.log'), 'a');
-  return spawn(
-    process.execPath,
-    [
-      entryPath,
-      '--bind-addr',
-      `127.0.0.1:${port}`,
-      '--auth',
-      'none',
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      '--user-data-dir',
-      sandbox.userData,
-      '--extensions-dir',
-      sandbox.extensions,
-      sandbox.workspace,
-    ],
-    {
-      cwd: sandbox.workspace,
-      env: sandboxEnv(sandbox),
-      detached: true,
-      stdio: ['ignore', serverLog, serverLog],
-    },
-  );
+  return sandboxing.startCodeServer(port, sandbox, sandboxEnv(sandbox));
 }
 
 // ---- the workbench, through its UI ----------------------------------------------------------
@@ -679,7 +623,7 @@ async function main() {
       process.exit(signal === 'SIGINT' ? 130 : 143);
     };
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGPIPE']) process.once(signal, onSignal);
-    await waitForHealth(port, server);
+    await waitForHealth(port, server, sandbox);
     const { chromium } = require('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM,

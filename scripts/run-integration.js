@@ -6,181 +6,36 @@
 // The repo folder itself is the extension under development: nothing is packaged.
 'use strict';
 
-const { spawn } = require('child_process');
 const fs = require('fs');
-const http = require('http');
-const net = require('net');
-const os = require('os');
 const path = require('path');
 const { entryPath, installDir } = require('./provision-code-server');
+const sandboxing = require('./code-server-sandbox');
+const { CHROMIUM, CHROMIUM_ARGS, freePort, waitForHealth, stopProcessGroup } = sandboxing;
 
 const repoRoot = path.resolve(__dirname, '..');
 const testsEntry = path.join(repoRoot, 'out', 'test', 'integration', 'index.js');
 const extensionMain = path.join(repoRoot, 'dist', 'extension.js');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-dev-shm-usage',
-];
 // Must match RESULTS_DIR_ENV in test/integration/reporter.ts.
 const RESULTS_DIR_ENV = 'BATCHLESS_INTEGRATION_RESULTS';
 const RUN_TIMEOUT_MS = Number(process.env.BATCHLESS_INTEGRATION_TIMEOUT_MS) || 5 * 60_000;
-const HEALTH_TIMEOUT_MS = 60_000;
-const USER_SETTINGS = {
-  'workbench.startupEditor': 'none',
-  'workbench.welcomePage.walkthroughs.openOnInstall': false,
-  'security.workspace.trust.enabled': false,
-  'telemetry.telemetryLevel': 'off',
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'update.mode': 'none',
-  // Built-in extensions that start with the workbench share the extension host's one thread
-  // with our activation; keep them quiet so the activation budget measures us.
-  'git.enabled': false,
-  'git.autoRepositoryDetection': false,
-  'npm.autoDetect': 'off',
-  'extensions.ignoreRecommendations': true,
-};
 
 function log(message) {
   console.log(`integration: ${message}`);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function healthy(port) {
-  return new Promise((resolve) => {
-    const request = http.get(
-      { host: '127.0.0.1', port, path: '/healthz', timeout: 2000 },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      },
-    );
-    request.on('error', () => resolve(false));
-    request.on('timeout', () => {
-      request.destroy();
-      resolve(false);
-    });
-  });
-}
-
-async function waitForHealth(port, server) {
-  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`code-server exited with ${server.exitCode}`);
-    if (await healthy(port)) return;
-    await sleep(250);
-  }
-  throw new Error(`code-server did not answer /healthz within ${HEALTH_TIMEOUT_MS / 1000} s`);
-}
-
 /** A throw-away HOME, XDG folders, user data, extensions and workspace for one run. */
 function makeSandbox() {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'batchless-integration-'));
-  const dirs = {};
-  for (const name of [
-    'home',
-    'config',
-    'data',
-    'cache',
-    'state',
-    'runtime',
-    'userData',
-    'extensions',
-    'workspace',
-    'results',
-  ]) {
-    dirs[name] = path.join(root, name);
-    fs.mkdirSync(dirs[name], { recursive: true, mode: 0o700 });
-  }
-  fs.mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
-  fs.writeFileSync(
-    path.join(dirs.userData, 'User', 'settings.json'),
-    JSON.stringify(USER_SETTINGS, null, 2) + '\n',
-  );
-  fs.writeFileSync(path.join(dirs.workspace, 'README.md'), 'Batchless integration workspace\n');
-  return { root, ...dirs };
+  const sandbox = sandboxing.makeSandbox('integration', { extraDirs: ['results'] });
+  fs.writeFileSync(path.join(sandbox.workspace, 'README.md'), 'Batchless integration workspace\n');
+  return sandbox;
 }
 
 function sandboxEnv(sandbox) {
-  return {
-    ...process.env,
-    HOME: sandbox.home,
-    XDG_CONFIG_HOME: sandbox.config,
-    XDG_DATA_HOME: sandbox.data,
-    XDG_CACHE_HOME: sandbox.cache,
-    XDG_STATE_HOME: sandbox.state,
-    XDG_RUNTIME_DIR: sandbox.runtime,
-    [RESULTS_DIR_ENV]: sandbox.results,
-  };
+  return sandboxing.sandboxEnv(sandbox, { [RESULTS_DIR_ENV]: sandbox.results });
 }
 
 function startCodeServer(port, sandbox) {
-  const serverLog = fs.openSync(path.join(sandbox.root, 'code-server.log'), 'a');
-  const args = [
-    entryPath,
-    '--bind-addr',
-    `127.0.0.1:${port}`,
-    '--auth',
-    'none',
-    '--disable-telemetry',
-    '--disable-update-check',
-    '--disable-workspace-trust',
-    '--user-data-dir',
-    sandbox.userData,
-    '--extensions-dir',
-    sandbox.extensions,
-    sandbox.workspace,
-  ];
-  // Its own process group, so that one kill also ends the extension host and its children.
-  return spawn(process.execPath, args, {
-    cwd: sandbox.workspace,
-    env: sandboxEnv(sandbox),
-    detached: true,
-    stdio: ['ignore', serverLog, serverLog],
-  });
-}
-
-async function stopProcessGroup(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  let timer;
-  const timedOut = new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), 5000)));
-  const outcome = await Promise.race([exited, timedOut]);
-  clearTimeout(timer);
-  if (outcome === 'timeout') {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  return sandboxing.startCodeServer(port, sandbox, sandboxEnv(sandbox));
 }
 
 function workbenchUrl(port, sandbox) {
@@ -241,7 +96,7 @@ async function runIntegration() {
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    await waitForHealth(port, server);
+    await waitForHealth(port, server, sandbox);
     log(`code-server ready on 127.0.0.1:${port} after ${Date.now() - started} ms`);
 
     browser = await chromium.launch({
@@ -339,14 +194,4 @@ if (require.main === module) {
   );
 }
 
-// The end-to-end run (scripts/e2e.js) drives code-server and Chromium the same way.
-module.exports = {
-  runIntegration,
-  printResult,
-  freePort,
-  waitForHealth,
-  stopProcessGroup,
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  USER_SETTINGS,
-};
+module.exports = { runIntegration, printResult };

@@ -1,18 +1,7 @@
 // The `batchless` CLI as users run it: a real child process on the default backend.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
-
-const bin = path.join(__dirname, '..', '..', '..', 'bin', 'batchless.js');
-
-function run(args: string[]) {
-  const result = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { runCli as run } from './helpers/cli';
 
 test('train --json prints one event per line and a final summary with the promised fields', () => {
   const { code, stdout, stderr } = run([

@@ -2,18 +2,7 @@
 // processes on the default backend.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
-
-const bin = path.join(__dirname, '..', '..', '..', 'bin', 'batchless.js');
-
-function run(args: string[]) {
-  const result = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { runCli as run } from './helpers/cli';
 
 test('memory --json: SweepPointData fields first, BN growing and batchless flat, the largest point broken down', () => {
   const { code, stdout, stderr } = run([
