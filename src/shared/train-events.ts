@@ -28,6 +28,10 @@ export interface StartEvent {
   /** The resolved training configuration. */
   config: Record<string, unknown>;
   totalSteps: number;
+  /** 'native': TensorFlow ops written out per layer; 'generic': tfjs autodiff (any model, any backend). */
+  stepPath?: 'native' | 'generic';
+  /** Why the generic step runs, when the native one was possible in principle. */
+  stepPathReason?: string;
 }
 
 /** μ/σ were initialized before the first step. */

@@ -7,6 +7,14 @@ export const OPTIMIZERS: readonly OptimizerName[] = ['adam', 'sgd', 'momentum', 
 export type InitMode = 'auto' | 'data' | 'keep' | 'default';
 export const INIT_MODES: readonly InitMode[] = ['auto', 'data', 'keep', 'default'];
 
+/**
+ * 'auto': the native step (TensorFlow ops written out per layer, native-step.ts) when the backend
+ * is tensorflow and every layer has one, else the generic step (tfjs autodiff); 'native' insists
+ * (an error says why it cannot); 'generic' never takes the native step.
+ */
+export type StepPath = 'auto' | 'native' | 'generic';
+export const STEP_PATHS: readonly StepPath[] = ['auto', 'native', 'generic'];
+
 /** Every knob of a training session, in one place. */
 export interface TrainConfig {
   /** Instances per optimizer step: the effective batch. */
@@ -33,6 +41,8 @@ export interface TrainConfig {
   memoryEvery: number;
   /** Instances per inference chunk when evaluating on the test set. */
   evalChunk: number;
+  /** Which implementation of the step runs (see StepPath). */
+  stepPath: StepPath;
   /** Why the model is being trained: for reports only. */
   norm?: NormKind;
 }
@@ -51,6 +61,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   statsEvery: 10,
   memoryEvery: 0,
   evalChunk: 256,
+  stepPath: 'auto',
 };
 
 /** Fills defaults (micro-batch defaults to the batch) and rejects impossible values with the value quoted. */
@@ -79,6 +90,7 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): TrainCon
   if (!(config.learningRate > 0)) throw new Error(`TrainConfig.learningRate must be > 0, got ${config.learningRate}`);
   if (!(config.statsLearningRate >= 0)) throw new Error(`TrainConfig.statsLearningRate must be >= 0, got ${config.statsLearningRate}`);
   if (!OPTIMIZERS.includes(config.optimizer)) throw new Error(`TrainConfig.optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${config.optimizer}'`);
+  if (!STEP_PATHS.includes(config.stepPath)) throw new Error(`TrainConfig.stepPath must be one of ${STEP_PATHS.join(', ')}, got '${config.stepPath}'`);
   if (!INIT_MODES.includes(config.init)) throw new Error(`TrainConfig.init must be one of ${INIT_MODES.join(', ')}, got '${config.init}'`);
   return config;
 }

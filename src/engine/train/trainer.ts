@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainEvent, TrainSummary } from '../../shared/train-events';
-import { Dataset, reshapeDataset, seededPermutation, sliceBatch, takeDataset, shuffleDataset } from '../data/dataset';
+import { Batch, Dataset, reshapeDataset, seededPermutation, sliceBatch, takeDataset, shuffleDataset } from '../data/dataset';
 import { measurePeakStep } from '../memory/peak-step';
 import { findBatchlessLayers, findNormLayers } from '../models/norm-layers';
 import { channelCount, snapshotLayers } from '../stats/layer-snapshot';
@@ -11,6 +11,7 @@ import { evaluate } from './evaluate';
 import { StepOptimizer } from './optimizers';
 import { outputIsProbability } from './task-loss';
 import { describeNonFinite } from './divergence';
+import { NativeStep } from '../native/native-step';
 
 export interface TrainData {
   train: Dataset;
@@ -48,6 +49,9 @@ export async function train(model: tf.LayersModel, data: TrainData, partial: Par
     numClasses: trainSet.numClasses,
     fromProbabilities: outputIsProbability(model),
   };
+  const native = config.stepPath === 'generic' ? { reason: 'stepPath is generic' } : NativeStep.compile(step, config);
+  if (config.stepPath === 'native' && 'reason' in native) throw new Error(`The native training step cannot run this session: ${native.reason}`);
+  const nativeStep = native instanceof NativeStep ? native : undefined;
   const stepsPerEpoch = Math.ceil(trainSet.count / config.batchSize);
   const totalSteps = config.maxSteps > 0 ? Math.min(config.maxSteps, stepsPerEpoch * config.epochs) : stepsPerEpoch * config.epochs;
   emit({
@@ -61,12 +65,58 @@ export async function train(model: tf.LayersModel, data: TrainData, partial: Par
     normLayers: normRefs.map((ref) => ({ layer: ref.path, kind: ref.kind, channels: channelCount(ref) })),
     config: { ...config },
     totalSteps,
+    stepPath: nativeStep ? 'native' : 'generic',
+    stepPathReason: 'reason' in native ? native.reason : undefined,
   });
 
   initializeStatistics(model, batchless, trainSet, config, options, emit, normRefs);
+  nativeStep?.loadFromModel();
 
   const statsNames = new Set(batchless.flatMap((layer) => layer.statisticsVariables().map((v) => v.name)));
   const optimizer = new StepOptimizer(config.optimizer, config.learningRate, config.statsLearningRate, statsNames);
+
+  interface StepOutcome {
+    /** [task loss, NLL per batchless layer, Σ gradients]. */
+    values: Float32Array;
+    /** Set when a value was not finite: the update was not applied. */
+    diverged?: string;
+    memory: { peakStepBytes: number; residentBytes: number };
+  }
+  const runGenericStep = async (batch: Batch, measure: boolean, stepNumber: number): Promise<StepOutcome> => {
+    let computed: BatchGradients;
+    let memory = { peakStepBytes: 0, residentBytes: 0 };
+    if (measure) {
+      const measured = await measurePeakStep(() => batchGradients(step, batch, config.microBatchSize));
+      computed = measured.result;
+      memory = { peakStepBytes: measured.peakStepBytes, residentBytes: measured.residentBytes };
+    } else {
+      computed = batchGradients(step, batch, config.microBatchSize);
+    }
+    const { grads, lossParts } = computed;
+    // One read per step: the loss parts and the sum of every gradient, non-finite when any element is.
+    const health = tf.tidy(() => tf.concat([lossParts, tf.reshape(tf.addN(Object.values(grads).map((g) => tf.sum(g))), [1])]));
+    const values = (await health.data()) as Float32Array;
+    health.dispose();
+    try {
+      if (!values.every(Number.isFinite)) return { values, memory, diverged: describeNonFinite(stepNumber, values, batchless, grads) };
+      optimizer.apply(grads);
+      return { values, memory };
+    } finally {
+      tf.dispose([grads, lossParts]);
+    }
+  };
+  // The native step measures its own tensors every step (it owns them all); one read per step too.
+  const runNativeStep = (native: NativeStep, batch: Batch, stepNumber: number): StepOutcome => {
+    const result = native.run(batch, config.microBatchSize);
+    const memory = { peakStepBytes: result.peakStepBytes, residentBytes: tf.memory().numBytes + native.residentBytes() };
+    if (result.applied) return { values: result.values, memory };
+    const { grads, lossParts } = native.gradientsAsTfjs(batch, config.microBatchSize);
+    try {
+      return { values: result.values, memory, diverged: describeNonFinite(stepNumber, result.values, batchless, grads) };
+    } finally {
+      tf.dispose([grads, lossParts]);
+    }
+  };
   let stepIndex = 0;
   let samples = 0;
   let peakStepBytes = 0;
@@ -93,28 +143,17 @@ export async function train(model: tf.LayersModel, data: TrainData, partial: Par
       const batch = sliceBatch(trainSet, order.subarray(start, Math.min(start + config.batchSize, trainSet.count)));
       const stepStarted = performance.now();
       const measure = stepIndex === 0 || (config.memoryEvery > 0 && stepIndex % config.memoryEvery === 0);
-      let computed: BatchGradients;
+      const outcome = nativeStep ? runNativeStep(nativeStep, batch, stepIndex + 1) : await runGenericStep(batch, measure, stepIndex + 1);
       if (measure) {
-        const memory = await measurePeakStep(() => batchGradients(step, batch, config.microBatchSize));
-        computed = memory.result;
-        peakStepBytes = Math.max(peakStepBytes, memory.peakStepBytes);
-        emit({ type: 'memory', step: stepIndex + 1, peakStepBytes: memory.peakStepBytes, residentBytes: memory.residentBytes, microBatchSize: config.microBatchSize });
-      } else {
-        computed = batchGradients(step, batch, config.microBatchSize);
+        peakStepBytes = Math.max(peakStepBytes, outcome.memory.peakStepBytes);
+        emit({ type: 'memory', step: stepIndex + 1, ...outcome.memory, microBatchSize: config.microBatchSize });
       }
-      const { grads, lossParts } = computed;
-      // One read per step: the loss parts and the sum of every gradient, non-finite when any element is.
-      const health = tf.tidy(() => tf.concat([lossParts, tf.reshape(tf.addN(Object.values(grads).map((g) => tf.sum(g))), [1])]));
-      const values = (await health.data()) as Float32Array;
-      health.dispose();
-      if (!values.every(Number.isFinite)) {
-        message = describeNonFinite(stepIndex + 1, values, batchless, grads);
-        tf.dispose([grads, lossParts]);
+      if (outcome.diverged) {
+        message = outcome.diverged;
         stopped = 'diverged';
         break training;
       }
-      optimizer.apply(grads);
-      tf.dispose([grads, lossParts]);
+      const values = outcome.values;
       stepIndex++;
       samples += batch.size;
       trainingMs += performance.now() - stepStarted;
@@ -135,11 +174,14 @@ export async function train(model: tf.LayersModel, data: TrainData, partial: Par
         elapsedMs: performance.now() - started,
       });
       if (config.statsEvery > 0 && stepIndex % config.statsEvery === 0) {
+        nativeStep?.syncToModel();
         emit({ type: 'stats', step: stepIndex, layers: snapshotLayers(normRefs) });
       }
     }
   }
   optimizer.dispose();
+  nativeStep?.syncToModel();
+  nativeStep?.dispose();
 
   const evaluation = testSet ? await evaluate(model, testSet, config.evalChunk, step.fromProbabilities) : { accuracy: NaN, loss: NaN, count: 0 };
   if (testSet) emit({ type: 'eval', step: stepIndex, testAccuracy: evaluation.accuracy, testLoss: evaluation.loss });

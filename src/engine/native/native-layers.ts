@@ -1,0 +1,290 @@
+import * as tf from '@tensorflow/tfjs';
+import { BatchlessNormalization, isBatchlessLayer } from '../layers/batchless-normalization';
+import type { StdParametrization } from '../layers/std-parametrization';
+import type { Native, NativeOps } from './tf-native';
+
+// Forward and backward of each supported layer, written out by hand in TensorFlow ops. Autodiff
+// would record a tape and replay ~3 tfjs kernels per forward op; a hand-written backward is the
+// handful of ops the math needs (TensorFlow's own gradient kernels: ReluGrad, Conv2DBackprop*,
+// FusedBatchNormGradV3, BiasAddGrad). The tests hold each layer to tfjs's autodiff.
+
+/** A layer weight's role, as its name ends ('conv1/kernel' → 'kernel'). */
+export type WeightRole = 'kernel' | 'bias' | 'mean' | 'std' | 'gamma' | 'beta';
+
+export interface LayerWeight {
+  role: WeightRole;
+  /** The tfjs variable behind it (its name keys gradients and optimizer state). */
+  variable: tf.Variable;
+  trainable: boolean;
+}
+
+/** Per-channel Σ(a − μ) and Σ(a − μ)² of one micro-batch's input to a batchless layer. */
+export interface StatisticsSums {
+  first: Native;
+  second: Native;
+  /** Elements per channel summed. */
+  count: number;
+}
+
+export interface Forward {
+  y: Native;
+  /** Gradients of the weights (by role) and, when asked, of the input. */
+  backward(dy: Native, inputGrad: boolean): { dx?: Native; grads: Partial<Record<WeightRole, Native>> };
+  sums?: StatisticsSums;
+}
+
+export interface NativeLayer {
+  name: string;
+  weights: LayerWeight[];
+  batchless?: BatchlessNormalization;
+  forward(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>): Forward;
+}
+
+type Activation = 'linear' | 'relu';
+
+/** The layers of a chain model as native layers, the final softmax dropped (the loss takes logits); or why not. */
+export function compileLayers(model: tf.LayersModel): { layers: NativeLayer[] } | { reason: string } {
+  const layers: NativeLayer[] = [];
+  const all = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  for (let i = 0; i < all.length; i++) {
+    const layer = all[i];
+    const last = i === all.length - 1;
+    if (layer instanceof tf.LayersModel) return { reason: `nested model '${layer.name}'` };
+    const inbound = layer.inboundNodes.flatMap((node) => node.inboundLayers);
+    if (layer.inboundNodes.length !== 1 || inbound.length > 1 || (i > 0 && inbound[0] !== all[i - 1]))
+      return { reason: `layer '${layer.name}' is not part of a single chain` };
+    const compiled = compileLayer(layer, last);
+    if (typeof compiled === 'string') return { reason: `layer '${layer.name}' (${layer.getClassName()}): ${compiled}` };
+    if (compiled) layers.push(compiled);
+  }
+  return { layers };
+}
+
+function weightsOf(layer: tf.layers.Layer): LayerWeight[] {
+  return layer.weights.map((w) => ({ role: w.originalName.split('/').pop() as WeightRole, variable: w.read() as tf.Variable, trainable: w.trainable }));
+}
+
+function activationOf(config: tf.serialization.ConfigDict, last: boolean): Activation | undefined {
+  const activation = (config.activation as string | undefined) ?? 'linear';
+  if (activation === 'linear' || activation === 'relu') return activation;
+  if (activation === 'softmax' && last) return 'linear';
+  return undefined;
+}
+
+function compileLayer(layer: tf.layers.Layer, last: boolean): NativeLayer | undefined | string {
+  const config = layer.getConfig();
+  const className = layer.getClassName();
+  const weights = weightsOf(layer);
+  switch (className) {
+    case 'Dense': {
+      const activation = activationOf(config, last);
+      if (!activation) return `activation '${String(config.activation)}' has no native step`;
+      if ((layer.input as tf.SymbolicTensor).rank !== 2) return 'a Dense layer on a rank > 2 input has no native step';
+      return { name: layer.name, weights, forward: (ops, x, w) => dense(ops, x, w, activation) };
+    }
+    case 'Conv2D': {
+      const activation = activationOf(config, last);
+      if (!activation) return `activation '${String(config.activation)}' has no native step`;
+      if (config.dataFormat !== 'channelsLast') return 'only channelsLast has a native step';
+      const dilation = config.dilationRate as number[] | number;
+      if ((Array.isArray(dilation) ? dilation : [dilation]).some((d) => d !== 1)) return 'dilation has no native step';
+      const strides = config.strides as number[];
+      const padding = (config.padding as string).toUpperCase();
+      if (padding !== 'SAME' && padding !== 'VALID') return `padding '${String(config.padding)}' has no native step`;
+      return { name: layer.name, weights, forward: (ops, x, w) => conv2d(ops, x, w, strides, padding, activation) };
+    }
+    case 'Activation': {
+      const activation = activationOf(config, last);
+      if (!activation) return `activation '${String(config.activation)}' has no native step`;
+      return activation === 'relu' ? { name: layer.name, weights, forward: (ops, x) => relu(ops, x) } : undefined;
+    }
+    case 'ReLU':
+      if (config.maxValue != null) return 'a ReLU with maxValue has no native step';
+      return { name: layer.name, weights, forward: (ops, x) => relu(ops, x) };
+    case 'Flatten':
+      return { name: layer.name, weights, forward: (ops, x) => flatten(ops, x) };
+    case 'MaxPooling2D': {
+      if (config.dataFormat !== 'channelsLast') return 'only channelsLast has a native step';
+      const pool = config.poolSize as number[];
+      const strides = (config.strides as number[] | null) ?? pool;
+      const padding = (config.padding as string).toUpperCase();
+      return { name: layer.name, weights, forward: (ops, x) => maxPool(ops, x, pool, strides, padding) };
+    }
+    case 'GlobalAveragePooling2D':
+      if (config.dataFormat !== 'channelsLast') return 'only channelsLast has a native step';
+      return { name: layer.name, weights, forward: (ops, x) => globalAveragePool(ops, x) };
+    case 'Dropout':
+      return (config.rate as number) === 0 ? undefined : 'dropout has no native step';
+    default:
+      if (isBatchlessLayer(layer)) {
+        const axes = layer.statisticsAxes();
+        const rank = (layer.input as tf.SymbolicTensor).rank;
+        if (axes.length !== 1 || axes[0] !== rank - 1) return 'only channels-last statistics have a native step';
+        if (rank !== 2 && rank !== 4) return `a rank-${rank} input has no native step`;
+        return { name: layer.name, weights, batchless: layer, forward: (ops, x, w) => batchless(ops, layer, x, w) };
+      }
+      return 'no native step for this layer type';
+  }
+}
+
+const shapeOf = (ops: NativeOps, shape: number[]) => ops.constant(Int32Array.from(shape), [shape.length]);
+
+function reshape(ops: NativeOps, x: Native, shape: number[]): Native {
+  return ops.run('Reshape', [ops.float32(), ops.int32('Tshape')], [x, shapeOf(ops, shape)])[0];
+}
+
+function reduce(ops: NativeOps, op: 'Sum' | 'Mean' | 'Max', x: Native, axes: number[], keepDims = false): Native {
+  return ops.run(op, [ops.float32(), ops.int32('Tidx'), ops.bool('keep_dims', keepDims)], [x, shapeOf(ops, axes)])[0];
+}
+
+function matMul(ops: NativeOps, a: Native, b: Native, transposeA = false, transposeB = false): Native {
+  return ops.run('MatMul', [ops.float32(), ops.bool('transpose_a', transposeA), ops.bool('transpose_b', transposeB)], [a, b])[0];
+}
+
+function biasAdd(ops: NativeOps, x: Native, bias: Native): Native {
+  return ops.run('BiasAdd', [ops.float32(), ops.string('data_format', 'NHWC')], [x, bias])[0];
+}
+
+function biasGrad(ops: NativeOps, dy: Native): Native {
+  return ops.run('BiasAddGrad', [ops.float32(), ops.string('data_format', 'NHWC')], [dy])[0];
+}
+
+/** The activation's backward applied to dy, given the activation's output. */
+function activationGrad(ops: NativeOps, dy: Native, y: Native, activation: Activation): Native {
+  return activation === 'relu' ? ops.unary('ReluGrad', dy, y) : dy;
+}
+
+function dense(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>, activation: Activation): Forward {
+  const kernel = w.kernel!;
+  let z = matMul(ops, x, kernel);
+  if (w.bias) z = biasAdd(ops, z, w.bias);
+  const y = activation === 'relu' ? ops.unary('Relu', z) : z;
+  return {
+    y,
+    backward: (dy, inputGrad) => {
+      const dz = activationGrad(ops, dy, y, activation);
+      const grads: Partial<Record<WeightRole, Native>> = { kernel: matMul(ops, x, dz, true, false) };
+      if (w.bias) grads.bias = biasGrad(ops, dz);
+      return { grads, dx: inputGrad ? matMul(ops, dz, kernel, false, true) : undefined };
+    },
+  };
+}
+
+function conv2d(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>, strides: number[], padding: string, activation: Activation): Forward {
+  const kernel = w.kernel!;
+  const attrs = [ops.float32(), ops.int('strides', [1, strides[0], strides[1], 1]), ops.bool('use_cudnn_on_gpu', true), ops.string('padding', padding), ops.string('data_format', 'NHWC'), ops.int('dilations', [1, 1, 1, 1])];
+  let z = ops.run('Conv2D', attrs, [x, kernel])[0];
+  if (w.bias) z = biasAdd(ops, z, w.bias);
+  const y = activation === 'relu' ? ops.unary('Relu', z) : z;
+  return {
+    y,
+    backward: (dy, inputGrad) => {
+      const dz = activationGrad(ops, dy, y, activation);
+      const grads: Partial<Record<WeightRole, Native>> = { kernel: ops.run('Conv2DBackpropFilter', attrs, [x, shapeOf(ops, kernel.shape), dz])[0] };
+      if (w.bias) grads.bias = biasGrad(ops, dz);
+      return { grads, dx: inputGrad ? ops.run('Conv2DBackpropInput', attrs, [shapeOf(ops, x.shape), kernel, dz])[0] : undefined };
+    },
+  };
+}
+
+function relu(ops: NativeOps, x: Native): Forward {
+  const y = ops.unary('Relu', x);
+  return { y, backward: (dy) => ({ grads: {}, dx: ops.unary('ReluGrad', dy, y) }) };
+}
+
+function flatten(ops: NativeOps, x: Native): Forward {
+  const y = reshape(ops, x, [x.shape[0], x.shape.slice(1).reduce((a, b) => a * b, 1)]);
+  return { y, backward: (dy) => ({ grads: {}, dx: reshape(ops, dy, x.shape) }) };
+}
+
+function maxPool(ops: NativeOps, x: Native, pool: number[], strides: number[], padding: string): Forward {
+  const [ph, pw] = pool;
+  // TensorFlow's MaxPoolGrad routes each window's gradient to its first maximum, as tfjs and
+  // Keras do; MNIST's flat background makes ties common, so the rule matters.
+  const attrs = [ops.float32(), ops.int('ksize', [1, ph, pw, 1]), ops.int('strides', [1, strides[0], strides[1], 1]), ops.string('padding', padding), ops.string('data_format', 'NHWC')];
+  const y = ops.run('MaxPool', attrs, [x])[0];
+  return { y, backward: (dy) => ({ grads: {}, dx: ops.run('MaxPoolGrad', attrs, [x, y, dy])[0] }) };
+}
+
+function globalAveragePool(ops: NativeOps, x: Native): Forward {
+  const [n, h, wd, c] = x.shape;
+  const y = reduce(ops, 'Mean', x, [1, 2]);
+  return {
+    y,
+    backward: (dy) => {
+      const scaled = ops.unary('Mul', reshape(ops, dy, [n, 1, 1, c]), ops.scalar(1 / (h * wd)));
+      return { grads: {}, dx: ops.run('BroadcastTo', [ops.float32(), ops.int32('Tidx')], [scaled, shapeOf(ops, x.shape)])[0] };
+    },
+  };
+}
+
+/** 1/σ from the stored std, per parametrization (std-parametrization.ts). */
+export function nativeInvStd(ops: NativeOps, stored: Native, kind: StdParametrization, epsilon: number): Native {
+  switch (kind) {
+    case 'log':
+      return ops.unary('Exp', ops.unary('Neg', stored));
+    case 'abs':
+      return ops.unary('Reciprocal', ops.unary('AddV2', ops.unary('Abs', stored), ops.scalar(epsilon)));
+    case 'inv':
+      return stored;
+  }
+}
+
+/**
+ * y = (a − μ)·(γ/σ) + β with μ, σ held constant for the task loss (method.md), and the per-channel
+ * sums the NLL needs. Rank 2 in element-wise ops (cheap at [B, C]); rank 4 in TensorFlow's fused
+ * batch-norm kernels in inference mode, which compute exactly this affine map and its gradients
+ * from a given mean and variance, far faster than broadcasting over an NHWC map.
+ */
+function batchless(ops: NativeOps, layer: BatchlessNormalization, x: Native, w: Partial<Record<WeightRole, Native>>): Forward {
+  const channels = x.shape[x.shape.length - 1];
+  const inv = nativeInvStd(ops, w.std!, layer.stdParametrization, layer.epsilon);
+  const count = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  if (x.shape.length === 2) {
+    const factor = w.gamma ? ops.unary('Mul', inv, w.gamma) : inv;
+    const centred = ops.unary('Sub', x, w.mean!);
+    const scaled = ops.unary('Mul', centred, factor);
+    const y = w.beta ? ops.unary('AddV2', scaled, w.beta) : scaled;
+    const sums = { first: reduce(ops, 'Sum', centred, [0]), second: reduce(ops, 'Sum', ops.unary('Square', centred), [0]), count };
+    return {
+      y,
+      sums,
+      backward: (dy, inputGrad) => {
+        const grads: Partial<Record<WeightRole, Native>> = {};
+        if (w.beta) grads.beta = biasGrad(ops, dy);
+        if (w.gamma) grads.gamma = reduce(ops, 'Sum', ops.unary('Mul', dy, ops.unary('Mul', centred, inv)), [0]);
+        return { grads, dx: inputGrad ? ops.unary('Mul', dy, factor) : undefined };
+      },
+    };
+  }
+  const ones = () => ops.constant(new Float32Array(channels).fill(1));
+  const zeros = () => ops.constant(new Float32Array(channels));
+  const gamma = w.gamma ?? ones();
+  const variance = ops.unary('Reciprocal', ops.unary('Square', inv));
+  const inference = [ops.float32(), ops.float32('U'), ops.float('epsilon', 0), ops.float('exponential_avg_factor', 1), ops.string('data_format', 'NHWC'), ops.bool('is_training', false)];
+  const normalized = ops.run('FusedBatchNormV3', inference, [x, gamma, w.beta ?? zeros(), w.mean!, variance], 6);
+  // The micro-batch's own mean and biased variance (reserve spaces 1 and 2 of training mode on
+  // CPU), centred first as the generic path does, then moved to μ: Σ(a−μ) = K(m−μ),
+  // Σ(a−μ)² = K(v + (m−μ)²).
+  const training = [ops.float32(), ops.float32('U'), ops.float('epsilon', 0), ops.float('exponential_avg_factor', 1), ops.string('data_format', 'NHWC'), ops.bool('is_training', true)];
+  const moments = ops.run('FusedBatchNormV3', training, [x, ones(), zeros(), zeros(), zeros()], 6);
+  const offset = ops.unary('Sub', moments[3], w.mean!);
+  const k = ops.scalar(count);
+  const sums = {
+    first: ops.unary('Mul', offset, k),
+    second: ops.unary('Mul', ops.unary('AddV2', moments[4], ops.unary('Square', offset)), k),
+    count,
+  };
+  return {
+    y: normalized[0],
+    sums,
+    backward: (dy, inputGrad) => {
+      const grad = [ops.float32(), ops.float32('U'), ops.float('epsilon', 0), ops.string('data_format', 'NHWC'), ops.bool('is_training', false)];
+      const [dx, dGamma, dBeta] = ops.run('FusedBatchNormGradV3', grad, [dy, x, gamma, w.mean!, variance, normalized[5]], 5);
+      const grads: Partial<Record<WeightRole, Native>> = {};
+      if (w.gamma) grads.gamma = dGamma;
+      if (w.beta) grads.beta = dBeta;
+      return { grads, dx: inputGrad ? dx : undefined };
+    },
+  };
+}

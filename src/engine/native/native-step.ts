@@ -1,0 +1,280 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../data/dataset';
+import type { BatchlessNormalization } from '../layers/batchless-normalization';
+import type { StepModel } from '../train/batch-gradients';
+import type { OptimizerName } from '../train/config';
+import { LayerWeight, NativeLayer, StatisticsSums, WeightRole, compileLayers, nativeInvStd } from './native-layers';
+import { NativeOptimizer } from './native-optimizer';
+import { Native, NativeOps } from './tf-native';
+
+export interface NativeStepOptions {
+  optimizer: OptimizerName;
+  learningRate: number;
+  /** 0: the same as learningRate. */
+  statsLearningRate: number;
+}
+
+interface VariableSlot {
+  name: string;
+  tfjs: tf.Variable;
+  native: Native;
+  trainable: boolean;
+  learningRate: number;
+}
+
+export interface NativeStepResult {
+  /** [task loss, NLL of each batchless layer, Σ of every gradient element], as batchGradients' caller reads them. */
+  values: Float32Array;
+  /** False when any value was not finite: the update was not applied. */
+  applied: boolean;
+  /** Most tensor bytes the step held at once beyond those alive before it (weights and optimizer state are not step memory). */
+  peakStepBytes: number;
+}
+
+/**
+ * A training step on the tensorflow backend with the model's weights in TensorFlow resource
+ * variables, the forward and backward written out per layer (native-layers.ts), gradients
+ * accumulated over micro-batches exactly as batchGradients does, the NLL's μ/σ gradients from
+ * the accumulated per-channel sums, and the optimizer as one fused op per variable. The tfjs
+ * model sees the trained values after `syncToModel()`.
+ */
+export class NativeStep {
+  private constructor(
+    private readonly ops: NativeOps,
+    private readonly step: StepModel,
+    private readonly layers: NativeLayer[],
+    private readonly slots: Map<LayerWeight['variable'], VariableSlot>,
+    private readonly optimizer: NativeOptimizer,
+  ) {}
+
+  /** The native step for this model, or why there is none (the trainer then takes the generic path). */
+  static compile(step: StepModel, options: NativeStepOptions): NativeStep | { reason: string } {
+    const ops = NativeOps.forActiveBackend();
+    if (!ops) return { reason: `the active backend is '${tf.getBackend()}'` };
+    const compiled = compileLayers(step.model);
+    if ('reason' in compiled) return compiled;
+    const covered = new Set(compiled.layers.flatMap((l) => l.weights.map((w) => w.variable.name)));
+    const missing = step.variables.find((v) => !covered.has(v.name));
+    if (missing) return { reason: `variable '${missing.name}' is outside the layers the native step runs` };
+    const statsNames = new Set(step.batchless.flatMap((l) => l.statisticsVariables().map((v) => v.name)));
+    const statsRate = options.statsLearningRate > 0 ? options.statsLearningRate : options.learningRate;
+    const slots = new Map<tf.Variable, VariableSlot>();
+    ops.scope(() => {
+      for (const weight of compiled.layers.flatMap((l) => l.weights)) {
+        const name = weight.variable.name;
+        slots.set(weight.variable, {
+          name,
+          tfjs: weight.variable,
+          native: ops.variable(ops.fromTfjs(weight.variable)),
+          trainable: weight.trainable,
+          learningRate: statsNames.has(name) ? statsRate : options.learningRate,
+        });
+      }
+    });
+    const optimizer = new NativeOptimizer(ops, options.optimizer, tf.backend().epsilon());
+    return new NativeStep(ops, step, compiled.layers, slots, optimizer);
+  }
+
+  /** One optimizer step over `batch` in micro-batches; the update is skipped when a value is not finite. */
+  run(batch: Batch, microBatchSize: number): NativeStepResult {
+    const ops = this.ops;
+    ops.resetPeak();
+    const before = ops.liveBytes;
+    return ops.scope(() => {
+      const { grads, values } = this.gradients(batch, microBatchSize);
+      const read = ops.read(values);
+      const peakStepBytes = ops.peakBytes - before;
+      const applied = read.every(Number.isFinite);
+      if (applied) {
+        const updates = [...this.slots.values()].filter((s) => s.trainable && grads.has(s.name)).map((s) => ({ variable: s.native, grad: grads.get(s.name)!, learningRate: s.learningRate }));
+        this.optimizer.apply(updates);
+      }
+      return { values: Float32Array.from(read), applied, peakStepBytes };
+    });
+  }
+
+  /** The batch's gradients as tfjs tensors by variable name, and [task, NLL…] (for tests and messages). Caller disposes. */
+  gradientsAsTfjs(batch: Batch, microBatchSize: number): { grads: tf.NamedTensorMap; lossParts: tf.Tensor1D } {
+    const ops = this.ops;
+    const { grads, values } = ops.scope(() => this.gradients(batch, microBatchSize));
+    const out: tf.NamedTensorMap = {};
+    for (const v of this.step.variables) {
+      const g = grads.get(v.name);
+      if (g) out[v.name] = ops.toTfjs(g);
+    }
+    const all = ops.toTfjs(values);
+    const lossParts = tf.slice(all, 0, all.size - 1) as tf.Tensor1D;
+    all.dispose();
+    return { grads: out, lossParts };
+  }
+
+  /** Copies the model's tfjs variables into the native ones (after data-driven initialization). */
+  loadFromModel(): void {
+    this.ops.scope(() => {
+      for (const slot of this.slots.values()) this.ops.assign(slot.native, this.ops.fromTfjs(slot.tfjs));
+    });
+  }
+
+  /** Tensor bytes held between steps: the native weights and optimizer state. */
+  residentBytes(): number {
+    return this.ops.variableBytes;
+  }
+
+  /** Writes the trained values into the model's tfjs variables. */
+  syncToModel(): void {
+    for (const slot of this.slots.values()) {
+      const value = this.ops.toTfjs(this.ops.scope(() => this.ops.readVariable(slot.native)));
+      slot.tfjs.assign(value);
+      value.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    for (const slot of this.slots.values()) this.ops.destroyVariable(slot.native);
+    this.slots.clear();
+  }
+
+  private gradients(batch: Batch, microBatchSize: number): { grads: Map<string, Native>; values: Native } {
+    const ops = this.ops;
+    const values = new Map<tf.Variable, Native>();
+    for (const slot of this.slots.values()) values.set(slot.tfjs, ops.readVariable(slot.native));
+    const weightsOf = (layer: NativeLayer) => {
+      const w: Partial<Record<WeightRole, Native>> = {};
+      for (const weight of layer.weights) w[weight.role] = values.get(weight.variable);
+      return w;
+    };
+    const layerWeights = this.layers.map(weightsOf);
+    let grads: Map<string, Native> | undefined;
+    let taskSum: Native | undefined;
+    const sums = new Map<NativeLayer, StatisticsSums>();
+    for (let start = 0; start < batch.size; start += microBatchSize) {
+      const end = Math.min(start + microBatchSize, batch.size);
+      const micro = ops.scope(() => this.microBatch(batch, start, end, layerWeights));
+      if (!grads || !taskSum) {
+        grads = micro.grads;
+        taskSum = micro.loss;
+        for (const [layer, s] of micro.sums) sums.set(layer, s);
+        continue;
+      }
+      // Variable by variable, so one extra gradient tensor at most is alive on top of the two sets.
+      for (const [name, g] of micro.grads) {
+        const sum = ops.unary('AddV2', grads.get(name)!, g);
+        ops.dispose(grads.get(name), g);
+        grads.set(name, sum);
+      }
+      const loss = ops.unary('AddV2', taskSum, micro.loss);
+      ops.dispose(taskSum, micro.loss);
+      taskSum = loss;
+      for (const [layer, s] of micro.sums) {
+        const total = sums.get(layer)!;
+        const next = { first: ops.unary('AddV2', total.first, s.first), second: ops.unary('AddV2', total.second, s.second), count: total.count + s.count };
+        ops.dispose(total.first, total.second, s.first, s.second);
+        sums.set(layer, next);
+      }
+    }
+    if (!grads || !taskSum) throw new Error('NativeStep: the batch is empty');
+    const nll: Native[] = [];
+    for (const layer of this.layers) {
+      if (!layer.batchless) continue;
+      const s = sums.get(layer);
+      if (!s) throw new Error(`Layer '${layer.name}' was not called in the forward pass`);
+      const w = weightsOf(layer);
+      const result = nllFromSums(ops, layer.batchless, w.std!, s);
+      nll.push(result.value);
+      const [mean, std] = layer.batchless.statisticsVariables();
+      grads.set(mean.name, result.meanGrad);
+      grads.set(std.name, result.stdGrad);
+    }
+    const gradSums = [...grads.values()].map((g) => reduceAll(ops, g));
+    const gradTotal = gradSums.length === 1 ? gradSums[0] : ops.run('AddN', [ops.float32(), ops.int('N', gradSums.length)], gradSums)[0];
+    const task = ops.unary('Mul', taskSum, ops.scalar(1 / batch.size));
+    const parts = [task, ...nll, gradTotal];
+    const packed = ops.run('Pack', [ops.float32(), ops.int('N', parts.length), ops.int('axis', 0)], parts)[0];
+    return { grads, values: packed };
+  }
+
+  /** Forward and backward of one micro-batch: gradients pre-weighted by m/B (the loss is Σ over the micro-batch / B). */
+  private microBatch(batch: Batch, start: number, end: number, layerWeights: Partial<Record<WeightRole, Native>>[]) {
+    const ops = this.ops;
+    const size = end - start;
+    const perExample = this.step.inputShape.reduce((a, b) => a * b, 1);
+    let h = ops.constant(batch.x.slice(start * perExample, end * perExample), [size, ...this.step.inputShape]);
+    const forwards = this.layers.map((layer, i) => {
+      const f = layer.forward(ops, h, layerWeights[i]);
+      h = f.y;
+      return f;
+    });
+    const classes = this.step.numClasses;
+    const oneHot = new Float32Array(size * classes);
+    for (let i = 0; i < size; i++) oneHot[i * classes + batch.y[start + i]] = 1;
+    const [loss, backprop] = ops.run('SoftmaxCrossEntropyWithLogits', [ops.float32()], [h, ops.constant(oneHot, [size, classes])], 2);
+    let dy: Native | undefined = ops.unary('Mul', backprop, ops.scalar(1 / batch.size));
+    const grads = new Map<string, Native>();
+    for (let i = this.layers.length - 1; i >= 0 && dy; i--) {
+      const { dx, grads: layerGrads } = forwards[i].backward(dy, i > 0);
+      for (const weight of this.layers[i].weights) {
+        const g = layerGrads[weight.role];
+        if (g && weight.trainable) grads.set(weight.variable.name, g);
+      }
+      dy = dx;
+    }
+    const sums = new Map<NativeLayer, StatisticsSums>();
+    this.layers.forEach((layer, i) => forwards[i].sums && sums.set(layer, forwards[i].sums!));
+    return { grads, loss: reduceAll(ops, loss), sums };
+  }
+}
+
+function reduceAll(ops: NativeOps, x: Native): Native {
+  const axes = Int32Array.from(x.shape.keys());
+  return ops.run('Sum', [ops.float32(), ops.int32('Tidx'), ops.bool('keep_dims', false)], [x, ops.constant(axes, [axes.length])])[0];
+}
+
+/**
+ * A layer's NLL over the batch and its μ/σ gradients from Σ(a − μ) = S1 and Σ(a − μ)² = S2 per
+ * channel (K elements each, C channels), in closed form (batch-gradients.ts has the same loss
+ * through autodiff):
+ *   NLL = mean_c log σ_c + (1/2KC) Σ_c S2_c/σ_c²,   ∂/∂μ_c = −S1_c/(KC σ_c²),
+ *   ∂/∂σ_c = 1/(Cσ_c) − S2_c/(KC σ_c³), then through the stored parametrization.
+ */
+function nllFromSums(ops: NativeOps, layer: BatchlessNormalization, stored: Native, s: StatisticsSums) {
+  const channels = stored.shape.reduce((a, b) => a * b, 1);
+  const kc = s.count * channels;
+  const inv = nativeInvStd(ops, stored, layer.stdParametrization, layer.epsilon);
+  const inv2 = ops.unary('Square', inv);
+  const weighted = ops.unary('Mul', s.second, inv2);
+  const halfMeanSquare = ops.unary('Mul', reduceAll(ops, weighted), ops.scalar(0.5 / kc));
+  const meanGrad = ops.unary('Mul', ops.unary('Mul', s.first, inv2), ops.scalar(-1 / kc));
+  const eps = () => ops.scalar(layer.epsilon);
+  let stdGrad: Native;
+  let logStd: Native;
+  switch (layer.stdParametrization) {
+    case 'log':
+      logStd = stored;
+      stdGrad = ops.unary('AddV2', ops.unary('Mul', weighted, ops.scalar(-1 / kc)), ops.scalar(1 / channels));
+      break;
+    case 'abs': {
+      logStd = ops.unary('Log', ops.unary('AddV2', ops.unary('Abs', stored), eps()));
+      const perSigma = ops.unary('Sub', ops.unary('Mul', inv, ops.scalar(1 / channels)), ops.unary('Mul', ops.unary('Mul', weighted, inv), ops.scalar(1 / kc)));
+      stdGrad = ops.unary('Mul', perSigma, signLikeTfjs(ops, stored));
+      break;
+    }
+    case 'inv': {
+      const magnitude = ops.unary('AddV2', ops.unary('Abs', stored), eps());
+      logStd = ops.unary('Neg', ops.unary('Log', magnitude));
+      const fromLog = ops.unary('Mul', ops.unary('Reciprocal', magnitude), ops.scalar(-1 / channels));
+      stdGrad = ops.unary('AddV2', ops.unary('Mul', fromLog, signLikeTfjs(ops, stored)), ops.unary('Mul', ops.unary('Mul', s.second, stored), ops.scalar(1 / kc)));
+      break;
+    }
+  }
+  const value = layer.gauge
+    ? ops.unary('Sub', halfMeanSquare, ops.scalar(0.5))
+    : ops.unary('AddV2', ops.unary('Mul', reduceAll(ops, logStd), ops.scalar(1 / channels)), halfMeanSquare);
+  return { value, meanGrad, stdGrad };
+}
+
+/** d|x|/dx as tfjs takes it: 1 where x > 0, −1 elsewhere (0 included). */
+function signLikeTfjs(ops: NativeOps, x: Native): Native {
+  const positive = ops.run('Greater', [ops.float32()], [x, ops.scalar(0)])[0];
+  return ops.run('SelectV2', [ops.float32()], [positive, ops.scalar(1), ops.scalar(-1)])[0];
+}

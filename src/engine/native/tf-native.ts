@@ -1,0 +1,251 @@
+import * as tf from '@tensorflow/tfjs';
+
+// The native step talks to TensorFlow's eager runtime through the same N-API binding tfjs-node's
+// own kernels use (`binding.executeOp`), without the tfjs engine in between: no tape, no kernel
+// registry, no tensor tracking. Each op then costs what TensorFlow costs (~5 µs dispatch), not
+// ~25 µs, and ops tfjs does not expose become available: fused softmax cross-entropy, ReluGrad,
+// resource variables and the optimizers' one-op updates (ResourceApplyAdam and friends).
+
+/** A TensorFlow eager tensor handle: its id in the binding, shape and TF dtype enum. */
+export interface Native {
+  readonly id: number;
+  readonly shape: number[];
+  readonly dtype: number;
+}
+
+interface OpAttr {
+  name: string;
+  type: number;
+  value: unknown;
+}
+
+interface Binding {
+  executeOp(name: string, attrs: OpAttr[], inputs: number[], outputs: number): Native[];
+  createTensor(shape: number[], dtype: number, values: Float32Array | Int32Array): number;
+  deleteTensor(id: number): void;
+  tensorDataSync(id: number): Float32Array | Int32Array;
+  TF_FLOAT: number;
+  TF_INT32: number;
+  TF_ATTR_TYPE: number;
+  TF_ATTR_BOOL: number;
+  TF_ATTR_INT: number;
+  TF_ATTR_FLOAT: number;
+  TF_ATTR_STRING: number;
+  TF_ATTR_SHAPE: number;
+}
+
+interface NodeBackend {
+  binding: Binding;
+  getInputTensorIds(tensors: tf.Tensor[]): number[];
+  createOutputTensor(metadata: Native): tf.Tensor;
+}
+
+/** The tfjs-node backend when it is the active one, else undefined. */
+function nodeBackend(): NodeBackend | undefined {
+  if (tf.getBackend() !== 'tensorflow') return undefined;
+  const backend = tf.backend() as unknown as Partial<NodeBackend>;
+  const ok = typeof backend.binding?.executeOp === 'function' && typeof backend.getInputTensorIds === 'function' && typeof backend.createOutputTensor === 'function';
+  return ok ? (backend as NodeBackend) : undefined;
+}
+
+const elementCount = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+let variableSerial = 0;
+
+/**
+ * Typed access to TensorFlow eager ops, with lifetimes in scopes (like `tf.tidy`) and a count of
+ * the bytes the scopes hold, so a step's working memory is measured, not guessed.
+ */
+export class NativeOps {
+  private readonly b: Binding;
+  private readonly scopes: Set<number>[] = [new Set()];
+  private readonly sizes = new Map<number, number>();
+  /** Bytes of the tensors the scopes hold now, and the most they held since `resetPeak()`. */
+  liveBytes = 0;
+  peakBytes = 0;
+  /** Bytes of the resource variables alive (weights, optimizer slots). */
+  variableBytes = 0;
+  private readonly variableSizes = new Map<number, number>();
+
+  private constructor(private readonly backend: NodeBackend) {
+    this.b = backend.binding;
+  }
+
+  /** The native ops of the active tfjs-node backend, or undefined on any other backend. */
+  static forActiveBackend(): NativeOps | undefined {
+    const backend = nodeBackend();
+    return backend ? new NativeOps(backend) : undefined;
+  }
+
+  // ---- attributes
+
+  readonly float32 = (name = 'T'): OpAttr => ({ name, type: this.b.TF_ATTR_TYPE, value: this.b.TF_FLOAT });
+  readonly int32 = (name: string): OpAttr => ({ name, type: this.b.TF_ATTR_TYPE, value: this.b.TF_INT32 });
+  readonly bool = (name: string, value: boolean): OpAttr => ({ name, type: this.b.TF_ATTR_BOOL, value });
+  readonly int = (name: string, value: number | number[]): OpAttr => ({ name, type: this.b.TF_ATTR_INT, value });
+  readonly float = (name: string, value: number): OpAttr => ({ name, type: this.b.TF_ATTR_FLOAT, value });
+  readonly string = (name: string, value: string): OpAttr => ({ name, type: this.b.TF_ATTR_STRING, value });
+
+  // ---- lifetimes
+
+  /** Runs an op; its outputs belong to the innermost scope. */
+  run(op: string, attrs: OpAttr[], inputs: Native[], outputs = 1): Native[] {
+    const result = this.b.executeOp(op, attrs, inputs.map((t) => t.id), outputs);
+    for (const t of result) this.own(t);
+    return result;
+  }
+
+  /** `run` for the common single-output float op with only a T attribute. */
+  unary(op: string, ...inputs: Native[]): Native {
+    return this.run(op, [this.float32()], inputs)[0];
+  }
+
+  /** A tensor from host values, owned by the innermost scope. */
+  constant(values: Float32Array | Int32Array | number[], shape: number[] = [values.length]): Native {
+    const data = Array.isArray(values) ? Float32Array.from(values) : values;
+    const dtype = data instanceof Int32Array ? this.b.TF_INT32 : this.b.TF_FLOAT;
+    const t: Native = { id: this.b.createTensor(shape, dtype, data), shape, dtype };
+    this.own(t);
+    return t;
+  }
+
+  scalar(value: number): Native {
+    return this.constant(new Float32Array([value]), []);
+  }
+
+  /**
+   * Runs `fn` in a new scope: every tensor it creates is deleted at the end except those it
+   * returns (anywhere in an array or a plain object), which move to the enclosing scope.
+   */
+  scope<T>(fn: () => T): T {
+    const scope = new Set<number>();
+    this.scopes.push(scope);
+    let result: T;
+    try {
+      result = fn();
+    } catch (err) {
+      this.scopes.pop();
+      for (const id of scope) this.free(id);
+      throw err;
+    }
+    this.scopes.pop();
+    const kept = new Set<number>();
+    collectIds(result, kept);
+    const outer = this.scopes[this.scopes.length - 1];
+    for (const id of scope) {
+      if (kept.has(id)) outer.add(id);
+      else this.free(id);
+    }
+    return result;
+  }
+
+  /** Moves a tensor out of every scope: the caller deletes it with `dispose`. */
+  keep<T extends Native>(t: T): T {
+    for (const scope of this.scopes) scope.delete(t.id);
+    return t;
+  }
+
+  dispose(...tensors: (Native | undefined)[]): void {
+    for (const t of tensors) {
+      if (!t) continue;
+      for (const scope of this.scopes) scope.delete(t.id);
+      this.free(t.id);
+    }
+  }
+
+  resetPeak(): void {
+    this.peakBytes = this.liveBytes;
+  }
+
+  private own(t: Native, bytes = t.dtype === this.b.TF_FLOAT || t.dtype === this.b.TF_INT32 ? 4 * elementCount(t.shape) : 0): void {
+    this.scopes[this.scopes.length - 1].add(t.id);
+    this.sizes.set(t.id, bytes);
+    this.liveBytes += bytes;
+    if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
+  }
+
+  private free(id: number): void {
+    const bytes = this.sizes.get(id);
+    if (bytes === undefined) return;
+    this.sizes.delete(id);
+    this.liveBytes -= bytes;
+    this.b.deleteTensor(id);
+  }
+
+  // ---- host and tfjs transfers
+
+  read(t: Native): Float32Array {
+    return this.b.tensorDataSync(t.id) as Float32Array;
+  }
+
+  /** A tfjs tensor that takes over `t` (no copy): `t` leaves the scopes and tfjs disposes it. */
+  toTfjs(t: Native): tf.Tensor {
+    this.keep(t);
+    this.liveBytes -= this.sizes.get(t.id) ?? 0;
+    this.sizes.delete(t.id);
+    return this.backend.createOutputTensor(t);
+  }
+
+  /** A copy of a tfjs tensor's value as a scoped native tensor. */
+  fromTfjs(t: tf.Tensor): Native {
+    const [id] = this.backend.getInputTensorIds([t]);
+    return this.run('Identity', [this.float32()], [{ id, shape: t.shape, dtype: this.b.TF_FLOAT }])[0];
+  }
+
+  // ---- resource variables (they live outside the scopes until destroyed)
+
+  /** A TensorFlow resource variable holding a copy of `initial`. */
+  variable(initial: Native): Native {
+    const handle = this.b.executeOp(
+      'VarHandleOp',
+      [this.float32('dtype'), { name: 'shape', type: this.b.TF_ATTR_SHAPE, value: initial.shape }, this.string('container', ''), this.string('shared_name', `batchless_native_${variableSerial++}`)],
+      [],
+      1,
+    )[0];
+    const variable: Native = { id: handle.id, shape: initial.shape, dtype: handle.dtype };
+    this.assign(variable, initial);
+    this.variableSizes.set(variable.id, 4 * elementCount(initial.shape));
+    this.variableBytes += 4 * elementCount(initial.shape);
+    return variable;
+  }
+
+  assign(variable: Native, value: Native): void {
+    this.b.executeOp('AssignVariableOp', [this.float32('dtype')], [variable.id, value.id], 0);
+  }
+
+  assignAdd(variable: Native, value: Native): void {
+    this.b.executeOp('AssignAddVariableOp', [this.float32('dtype')], [variable.id, value.id], 0);
+  }
+
+  /** The variable's current value, scoped. It shares the variable's buffer, so it adds no bytes. */
+  readVariable(variable: Native): Native {
+    const [t] = this.b.executeOp('ReadVariableOp', [this.float32('dtype')], [variable.id], 1);
+    this.own(t, 0);
+    return { id: t.id, shape: variable.shape, dtype: t.dtype };
+  }
+
+  /** Runs an op that returns nothing (the optimizers' resource updates). */
+  effect(op: string, attrs: OpAttr[], inputs: Native[]): void {
+    this.b.executeOp(op, attrs, inputs.map((t) => t.id), 0);
+  }
+
+  destroyVariable(variable: Native): void {
+    this.b.executeOp('DestroyResourceOp', [this.bool('ignore_lookup_error', true)], [variable.id], 0);
+    this.b.deleteTensor(variable.id);
+    this.variableBytes -= this.variableSizes.get(variable.id) ?? 0;
+    this.variableSizes.delete(variable.id);
+  }
+}
+
+function collectIds(value: unknown, into: Set<number>): void {
+  if (!value || typeof value !== 'object') return;
+  if (Array.isArray(value) || value instanceof Map) {
+    for (const v of value.values()) collectIds(v, into);
+    return;
+  }
+  const maybe = value as Partial<Native>;
+  if (typeof maybe.id === 'number' && Array.isArray(maybe.shape) && typeof maybe.dtype === 'number') {
+    into.add(maybe.id);
+    return;
+  }
+  for (const v of Object.values(value as Record<string, unknown>)) collectIds(v, into);
+}
