@@ -218,6 +218,11 @@ function globalAveragePool(ops: NativeOps, x: Native): Forward {
   };
 }
 
+/** Σ over N, H, W of an NHWC map, one axis at a time: a single long float32 sum loses digits. */
+function stagedSum(ops: NativeOps, x: Native): Native {
+  return reduce(ops, 'Sum', reduce(ops, 'Sum', reduce(ops, 'Sum', x, [2]), [1]), [0]);
+}
+
 /** 1/σ from the stored std, per parametrization (std-parametrization.ts). */
 export function nativeInvStd(ops: NativeOps, stored: Native, kind: StdParametrization, epsilon: number): Native {
   switch (kind) {
@@ -263,16 +268,17 @@ function batchless(ops: NativeOps, layer: BatchlessNormalization, x: Native, w: 
   const variance = ops.unary('Reciprocal', ops.unary('Square', inv));
   const inference = [ops.float32(), ops.float32('U'), ops.float('epsilon', 0), ops.float('exponential_avg_factor', 1), ops.string('data_format', 'NHWC'), ops.bool('is_training', false)];
   const normalized = ops.run('FusedBatchNormV3', inference, [x, gamma, w.beta ?? zeros(), w.mean!, variance], 6);
-  // The micro-batch's own mean and biased variance (reserve spaces 1 and 2 of training mode on
-  // CPU), centred first as the generic path does, then moved to μ: Σ(a−μ) = K(m−μ),
-  // Σ(a−μ)² = K(v + (m−μ)²).
-  const training = [ops.float32(), ops.float32('U'), ops.float('epsilon', 0), ops.float('exponential_avg_factor', 1), ops.string('data_format', 'NHWC'), ops.bool('is_training', true)];
-  const moments = ops.run('FusedBatchNormV3', training, [x, ones(), zeros(), zeros(), zeros()], 6);
-  const offset = ops.unary('Sub', moments[3], w.mean!);
+  // Σ(a−μ) and Σ(a−μ)² centred on the micro-batch's own mean m first (as the generic path does):
+  // Σ(a−μ) = K(m−μ), Σ(a−μ)² = Σ(a−m)² + K(m−μ)². Fused batch norm's training-mode variance
+  // would be one op, but it loses digits the σ gradient needs (2.7e-5 off a float64 reference,
+  // where this is 2e-7).
+  const localMean = ops.unary('Mul', stagedSum(ops, x), ops.scalar(1 / count));
+  const within = stagedSum(ops, ops.unary('SquaredDifference', x, localMean));
+  const offset = ops.unary('Sub', localMean, w.mean!);
   const k = ops.scalar(count);
   const sums = {
     first: ops.unary('Mul', offset, k),
-    second: ops.unary('Mul', ops.unary('AddV2', moments[4], ops.unary('Square', offset)), k),
+    second: ops.unary('AddV2', within, ops.unary('Mul', ops.unary('Square', offset), k)),
     count,
   };
   return {
