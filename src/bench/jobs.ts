@@ -41,8 +41,10 @@ export interface ThroughputResult {
   msPerMicroBatch: number;
   /** True when the only step measured was the first (it includes one-off costs). */
   includesFirstStep: boolean;
-  /** tfjs kernels dispatched per micro-batch (forward, backward, accumulation), from tf.profile. */
+  /** tfjs kernels dispatched per micro-batch (forward, backward, accumulation), from tf.profile; generic step only. */
   kernelsPerMicroBatch?: number;
+  /** Which training step ran: 'native' (TensorFlow ops per layer) or 'generic' (tfjs autodiff). */
+  stepPath?: string;
 }
 
 /** One session of the accuracy protocol (MNIST, 8,000 train / 2,000 test after a seeded shuffle). */
@@ -96,6 +98,7 @@ async function runThroughput(job: ThroughputJob): Promise<ThroughputResult> {
   const { train: trainSet } = loadSessionData('mnist', 0, inputShape);
   const model = buildBuiltinModel(job.model, { norm: job.norm, seed: 1 });
   const steps: StepEvent[] = [];
+  let stepPath: string | undefined;
   const warmup = job.steps > 0 ? Math.max(1, job.warmupSteps ?? 1) : 0;
   const total = job.steps + Math.max(1, warmup);
   // No test set (evaluation is not training speed) and default μ/σ (initialization is a one-off).
@@ -110,7 +113,12 @@ async function runThroughput(job: ThroughputJob): Promise<ThroughputResult> {
       init: 'default',
       seed: 0,
     },
-    { onEvent: (e) => e.type === 'step' && steps.push(e) },
+    {
+      onEvent: (e) => {
+        if (e.type === 'step') steps.push(e);
+        if (e.type === 'start') stepPath = e.stepPath;
+      },
+    },
   );
   const timed = warmup > 0 && steps.length > warmup;
   const first = timed ? steps[warmup - 1] : undefined;
@@ -129,8 +137,9 @@ async function runThroughput(job: ThroughputJob): Promise<ThroughputResult> {
     samplesPerSecond: samples / (ms / 1000),
     msPerMicroBatch: ms / microBatches,
     includesFirstStep: !timed,
+    stepPath,
   };
-  if (job.microBatchSize === 1)
+  if (job.microBatchSize === 1 && stepPath !== 'native')
     result.kernelsPerMicroBatch = await kernelsPerMicroBatch(
       model,
       trainSet.x,

@@ -96,7 +96,7 @@ export async function throughputSection(
         met: null,
       },
       {
-        measure: `tensorflow, builtin:${model}: ms per micro-batch at micro 1 (${one?.kernelsPerMicroBatch ?? '?'} kernels)`,
+        measure: `tensorflow, builtin:${model}: ms per micro-batch at micro 1 (${one?.kernelsPerMicroBatch !== undefined ? `${one.kernelsPerMicroBatch} tfjs kernels` : `${one?.stepPath ?? '?'} step`})`,
         value: one ? one.msPerMicroBatch.toFixed(2) : '—',
         target: '— (dispatch cost)',
         met: null,
@@ -112,6 +112,7 @@ export async function throughputSection(
       'samples/s',
       'ms per micro-batch',
       'kernels per micro-batch',
+      'step',
       'timed steps',
     ],
     results.map((r) =>
@@ -125,6 +126,7 @@ export async function throughputSection(
             '',
             '',
             '',
+            '',
           ]
         : [
             r.backend,
@@ -134,6 +136,7 @@ export async function throughputSection(
             r.samplesPerSecond.toFixed(1),
             r.msPerMicroBatch.toFixed(2),
             r.kernelsPerMicroBatch?.toFixed(0) ?? '',
+            r.stepPath ?? '',
             r.includesFirstStep ? '1 (the first)' : String(r.steps),
           ],
     ),

@@ -189,7 +189,7 @@ export async function torchSection(
     ratio: r.samplesPerSecond / torch.models[r.model].samplesPerSecond,
   }));
   const lines = ratios.map(({ model, norm, ratio }) => ({
-    measure: `engine (${defaultBackend}, ${norm === 'batch' ? 'BN' : 'batchless micro 64'}) / PyTorch (BN), builtin:${model}, batch 64`,
+    measure: `engine (${defaultBackend}, ${norm === 'batch' ? 'BN' : 'batchless micro 64'}, ${engine.find((r) => r.model === model && r.norm === norm)?.stepPath ?? '?'} step) / PyTorch (BN), builtin:${model}, batch 64`,
     value: `${ratio.toFixed(2)} (${engine.find((r) => r.model === model && r.norm === norm)!.samplesPerSecond.toFixed(0)} vs ${torch.models[model].samplesPerSecond.toFixed(0)} samples/s)`,
     target: '≥ 0.8',
     met: ratio >= 0.8,

@@ -9,7 +9,7 @@ import type { Native, NativeOps } from './tf-native';
 // FusedBatchNormGradV3, BiasAddGrad). The tests hold each layer to tfjs's autodiff.
 
 /** A layer weight's role, as its name ends ('conv1/kernel' → 'kernel'). */
-export type WeightRole = 'kernel' | 'bias' | 'mean' | 'std' | 'gamma' | 'beta';
+export type WeightRole = 'kernel' | 'bias' | 'mean' | 'std' | 'gamma' | 'beta' | 'moving_mean' | 'moving_variance';
 
 export interface LayerWeight {
   role: WeightRole;
@@ -31,10 +31,14 @@ export interface Forward {
   /** Gradients of the weights (by role) and, when asked, of the input. */
   backward(dy: Native, inputGrad: boolean): { dx?: Native; grads: Partial<Record<WeightRole, Native>> };
   sums?: StatisticsSums;
+  /** Batch normalization's moving averages: each variable moves toward the micro-batch's value. */
+  movingUpdates?: { role: WeightRole; batchValue: Native; momentum: number }[];
 }
 
 export interface NativeLayer {
   name: string;
+  /** Marks the layers the compiler may reorder (see compileLayers). */
+  kind?: 'relu' | 'maxPool';
   weights: LayerWeight[];
   batchless?: BatchlessNormalization;
   forward(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>): Forward;
@@ -56,6 +60,12 @@ export function compileLayers(model: tf.LayersModel): { layers: NativeLayer[] } 
     const compiled = compileLayer(layer, last);
     if (typeof compiled === 'string') return { reason: `layer '${layer.name}' (${layer.getClassName()}): ${compiled}` };
     if (compiled) layers.push(compiled);
+  }
+  // maxPool(relu(y)) = relu(maxPool(y)), gradients included (each window's first maximum is the
+  // same, and a window with no positive value passes no gradient either way); pooling first runs
+  // the ReLU and its gradient on a quarter of the elements.
+  for (let i = 0; i + 1 < layers.length; i++) {
+    if (layers[i].kind === 'relu' && layers[i + 1].kind === 'maxPool') [layers[i], layers[i + 1]] = [layers[i + 1], layers[i]];
   }
   return { layers };
 }
@@ -96,11 +106,11 @@ function compileLayer(layer: tf.layers.Layer, last: boolean): NativeLayer | unde
     case 'Activation': {
       const activation = activationOf(config, last);
       if (!activation) return `activation '${String(config.activation)}' has no native step`;
-      return activation === 'relu' ? { name: layer.name, weights, forward: (ops, x) => relu(ops, x) } : undefined;
+      return activation === 'relu' ? { name: layer.name, kind: 'relu', weights, forward: (ops, x) => relu(ops, x) } : undefined;
     }
     case 'ReLU':
       if (config.maxValue != null) return 'a ReLU with maxValue has no native step';
-      return { name: layer.name, weights, forward: (ops, x) => relu(ops, x) };
+      return { name: layer.name, kind: 'relu', weights, forward: (ops, x) => relu(ops, x) };
     case 'Flatten':
       return { name: layer.name, weights, forward: (ops, x) => flatten(ops, x) };
     case 'MaxPooling2D': {
@@ -108,11 +118,19 @@ function compileLayer(layer: tf.layers.Layer, last: boolean): NativeLayer | unde
       const pool = config.poolSize as number[];
       const strides = (config.strides as number[] | null) ?? pool;
       const padding = (config.padding as string).toUpperCase();
-      return { name: layer.name, weights, forward: (ops, x) => maxPool(ops, x, pool, strides, padding) };
+      return { name: layer.name, kind: 'maxPool', weights, forward: (ops, x) => maxPool(ops, x, pool, strides, padding) };
     }
     case 'GlobalAveragePooling2D':
       if (config.dataFormat !== 'channelsLast') return 'only channelsLast has a native step';
       return { name: layer.name, weights, forward: (ops, x) => globalAveragePool(ops, x) };
+    case 'BatchNormalization': {
+      const rank = (layer.input as tf.SymbolicTensor).rank;
+      const axis = config.axis as number;
+      if (axis !== -1 && axis !== rank - 1) return 'only channels-last batch normalization has a native step';
+      if (rank !== 2 && rank !== 4) return `a rank-${rank} input has no native step`;
+      if (!config.center || !config.scale) return 'tfjs trains batch normalization only with center and scale';
+      return { name: layer.name, weights, forward: (ops, x, w) => batchNorm(ops, x, w, config.epsilon as number, config.momentum as number) };
+    }
     case 'Dropout':
       return (config.rate as number) === 0 ? undefined : 'dropout has no native step';
     default:
@@ -127,7 +145,7 @@ function compileLayer(layer: tf.layers.Layer, last: boolean): NativeLayer | unde
   }
 }
 
-const shapeOf = (ops: NativeOps, shape: number[]) => ops.constant(Int32Array.from(shape), [shape.length]);
+const shapeOf = (ops: NativeOps, shape: number[]) => ops.ints(shape);
 
 function reshape(ops: NativeOps, x: Native, shape: number[]): Native {
   return ops.run('Reshape', [ops.float32(), ops.int32('Tshape')], [x, shapeOf(ops, shape)])[0];
@@ -218,9 +236,38 @@ function globalAveragePool(ops: NativeOps, x: Native): Forward {
   };
 }
 
-/** Σ over N, H, W of an NHWC map, one axis at a time: a single long float32 sum loses digits. */
-function stagedSum(ops: NativeOps, x: Native): Native {
-  return reduce(ops, 'Sum', reduce(ops, 'Sum', reduce(ops, 'Sum', x, [2]), [1]), [0]);
+/**
+ * Batch normalization in training mode, as tfjs computes it: normalized with the micro-batch's
+ * mean and biased variance, and those moved into the moving averages with `momentum`.
+ */
+function batchNorm(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>, epsilon: number, momentum: number): Forward {
+  const flat = x.shape.length === 2;
+  const x4 = flat ? reshape(ops, x, [x.shape[0], 1, 1, x.shape[1]]) : x;
+  const channels = x.shape[x.shape.length - 1];
+  const empty = ops.filled(0, [0]);
+  const attrs = [ops.float32(), ops.float32('U'), ops.float('epsilon', epsilon), ops.float('exponential_avg_factor', 1), ops.string('data_format', 'NHWC'), ops.bool('is_training', true)];
+  const [y4, , , mean, variance, reserve] = ops.run('FusedBatchNormV3', attrs, [x4, w.gamma!, w.beta!, empty, empty], 6);
+  return {
+    y: flat ? reshape(ops, y4, x.shape) : y4,
+    movingUpdates: [
+      { role: 'moving_mean', batchValue: mean, momentum },
+      { role: 'moving_variance', batchValue: variance, momentum },
+    ],
+    backward: (dy, inputGrad) => {
+      const dy4 = flat ? reshape(ops, dy, x4.shape) : dy;
+      const grad = [ops.float32(), ops.float32('U'), ops.float('epsilon', epsilon), ops.string('data_format', 'NHWC'), ops.bool('is_training', true)];
+      const [dx4, gamma, beta] = ops.run('FusedBatchNormGradV3', grad, [dy4, x4, w.gamma!, mean, variance, reserve], 5);
+      void channels;
+      return { grads: { gamma, beta }, dx: inputGrad ? (flat ? reshape(ops, dx4, x.shape) : dx4) : undefined };
+    },
+  };
+}
+
+/** Σ over N, H, W of an NHWC map: over the batch, then over positions (two outer-axis sums, which are fast here). */
+function twoStageSum(ops: NativeOps, x: Native): Native {
+  const [n, h, w, c] = x.shape;
+  const perPosition = reduce(ops, 'Sum', reshape(ops, x, [n, h * w * c]), [0]);
+  return reduce(ops, 'Sum', reshape(ops, perPosition, [h * w, c]), [0]);
 }
 
 /** 1/σ from the stored std, per parametrization (std-parametrization.ts). */
@@ -262,25 +309,19 @@ function batchless(ops: NativeOps, layer: BatchlessNormalization, x: Native, w: 
       },
     };
   }
-  const ones = () => ops.constant(new Float32Array(channels).fill(1));
-  const zeros = () => ops.constant(new Float32Array(channels));
+  const ones = () => ops.filled(1, [channels]);
+  const zeros = () => ops.filled(0, [channels]);
   const gamma = w.gamma ?? ones();
   const variance = ops.unary('Reciprocal', ops.unary('Square', inv));
   const inference = [ops.float32(), ops.float32('U'), ops.float('epsilon', 0), ops.float('exponential_avg_factor', 1), ops.string('data_format', 'NHWC'), ops.bool('is_training', false)];
   const normalized = ops.run('FusedBatchNormV3', inference, [x, gamma, w.beta ?? zeros(), w.mean!, variance], 6);
-  // Σ(a−μ) and Σ(a−μ)² centred on the micro-batch's own mean m first (as the generic path does):
-  // Σ(a−μ) = K(m−μ), Σ(a−μ)² = Σ(a−m)² + K(m−μ)². Fused batch norm's training-mode variance
-  // would be one op, but it loses digits the σ gradient needs (2.7e-5 off a float64 reference,
-  // where this is 2e-7).
-  const localMean = ops.unary('Mul', stagedSum(ops, x), ops.scalar(1 / count));
-  const within = stagedSum(ops, ops.unary('SquaredDifference', x, localMean));
-  const offset = ops.unary('Sub', localMean, w.mean!);
-  const k = ops.scalar(count);
-  const sums = {
-    first: ops.unary('Mul', offset, k),
-    second: ops.unary('AddV2', within, ops.unary('Mul', ops.unary('Square', offset), k)),
-    count,
-  };
+  // Σ(a−μ) and Σ(a−μ)² per channel, a − μ from the same fused kernel (variance 1, scale 1,
+  // offset 0). Summed in two short stages, over the batch and then over positions: one Sum over
+  // N·H·W (or fused batch norm's training variance) adds ~50k terms per channel in a row and is
+  // 2e-5 off a float64 reference in the σ gradient; these stages are as close as the generic path.
+  const unit = ones();
+  const centred = ops.run('FusedBatchNormV3', inference, [x, unit, zeros(), w.mean!, unit], 6)[0];
+  const sums = { first: twoStageSum(ops, centred), second: twoStageSum(ops, ops.unary('Square', centred)), count };
   return {
     y: normalized[0],
     sums,

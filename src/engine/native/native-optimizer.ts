@@ -38,8 +38,7 @@ export class NativeOptimizer {
     this.steps++;
     ops.scope(() => {
       const T = ops.float32();
-      const rates = new Map<number, Native>();
-      const rate = (lr: number) => rates.get(lr) ?? rates.set(lr, ops.scalar(lr)).get(lr)!;
+      const rate = (lr: number) => ops.scalar(lr);
       switch (this.name) {
         case 'sgd':
           for (const u of updates) ops.effect('ResourceApplyGradientDescent', [T, ops.bool('use_locking', false)], [u.variable, rate(u.learningRate), u.grad]);
@@ -65,8 +64,8 @@ export class NativeOptimizer {
           // tfjs divides by √v̂ + ε. The same update when ε̂ = ε·√(1 − β₂ᵗ).
           const [beta1, beta2] = [0.9, 0.999];
           const t = this.steps;
-          const inputs = [ops.scalar(beta1 ** t), ops.scalar(beta2 ** t)];
-          const [b1, b2, epsilon] = [ops.scalar(beta1), ops.scalar(beta2), ops.scalar(this.epsilon * Math.sqrt(1 - beta2 ** t))];
+          const inputs = [ops.freshScalar(beta1 ** t), ops.freshScalar(beta2 ** t)];
+          const [b1, b2, epsilon] = [ops.scalar(beta1), ops.scalar(beta2), ops.freshScalar(this.epsilon * Math.sqrt(1 - beta2 ** t))];
           for (const u of updates) {
             const [m, v] = this.slotsFor(u.variable, 2);
             ops.effect('ResourceApplyAdam', [T, ops.bool('use_locking', false), ops.bool('use_nesterov', false)], [u.variable, m, v, inputs[0], inputs[1], rate(u.learningRate), b1, b2, epsilon, u.grad]);

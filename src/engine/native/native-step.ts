@@ -81,7 +81,9 @@ export class NativeStep {
     ops.resetPeak();
     const before = ops.liveBytes;
     return ops.scope(() => {
-      const { grads, values } = this.gradients(batch, microBatchSize);
+      // In a scope of its own, so the step's reads of the weights are gone before the update:
+      // a variable still read elsewhere is copied before TensorFlow updates it in place.
+      const { grads, values } = ops.scope(() => this.gradients(batch, microBatchSize));
       const read = ops.read(values);
       const peakStepBytes = ops.peakBytes - before;
       const applied = read.every(Number.isFinite);
@@ -133,6 +135,7 @@ export class NativeStep {
     this.optimizer.dispose();
     for (const slot of this.slots.values()) this.ops.destroyVariable(slot.native);
     this.slots.clear();
+    this.ops.release();
   }
 
   private gradients(batch: Batch, microBatchSize: number): { grads: Map<string, Native>; values: Native } {
@@ -151,6 +154,7 @@ export class NativeStep {
     for (let start = 0; start < batch.size; start += microBatchSize) {
       const end = Math.min(start + microBatchSize, batch.size);
       const micro = ops.scope(() => this.microBatch(batch, start, end, layerWeights));
+      this.applyMovingUpdates(micro.movingUpdates);
       if (!grads || !taskSum) {
         grads = micro.grads;
         taskSum = micro.loss;
@@ -221,13 +225,29 @@ export class NativeStep {
     }
     const sums = new Map<NativeLayer, StatisticsSums>();
     this.layers.forEach((layer, i) => forwards[i].sums && sums.set(layer, forwards[i].sums!));
-    return { grads, loss: reduceAll(ops, loss), sums };
+    const movingUpdates = this.layers.flatMap((layer, i) =>
+      (forwards[i].movingUpdates ?? []).map((u) => ({ variable: layer.weights.find((w) => w.role === u.role)!.variable, value: u.batchValue, momentum: u.momentum })),
+    );
+    return { grads, loss: reduceAll(ops, loss), sums, movingUpdates };
+  }
+
+  /** moving ← moving − (moving − batch value)·(1 − momentum), per micro-batch as tfjs does in training. */
+  private applyMovingUpdates(updates: { variable: tf.Variable; value: Native; momentum: number }[]): void {
+    const ops = this.ops;
+    ops.scope(() => {
+      for (const u of updates) {
+        const slot = this.slots.get(u.variable)!;
+        const current = ops.readVariable(slot.native);
+        const moved = ops.unary('Sub', current, ops.unary('Mul', ops.unary('Sub', current, u.value), ops.scalar(1 - u.momentum)));
+        ops.assign(slot.native, moved);
+      }
+    });
+    for (const u of updates) ops.dispose(u.value);
   }
 }
 
 function reduceAll(ops: NativeOps, x: Native): Native {
-  const axes = Int32Array.from(x.shape.keys());
-  return ops.run('Sum', [ops.float32(), ops.int32('Tidx'), ops.bool('keep_dims', false)], [x, ops.constant(axes, [axes.length])])[0];
+  return ops.run('Sum', [ops.float32(), ops.int32('Tidx'), ops.bool('keep_dims', false)], [x, ops.ints([...x.shape.keys()])])[0];
 }
 
 /**

@@ -65,6 +65,7 @@ export class NativeOps {
   /** Bytes of the resource variables alive (weights, optimizer slots). */
   variableBytes = 0;
   private readonly variableSizes = new Map<number, number>();
+  private readonly constants = new Map<string, Native>();
 
   private constructor(private readonly backend: NodeBackend) {
     this.b = backend.binding;
@@ -108,8 +109,40 @@ export class NativeOps {
     return t;
   }
 
-  scalar(value: number): Native {
+  /** A float scalar that changes from call to call (Adam's βᵗ), owned by the innermost scope. */
+  freshScalar(value: number): Native {
     return this.constant(new Float32Array([value]), []);
+  }
+
+  /** A fixed float scalar, made once and kept until `dispose`: constants cost a dispatch each too. */
+  scalar(value: number): Native {
+    return this.cached(`s${value}`, () => new Float32Array([value]), []);
+  }
+
+  /** A fixed int32 vector (shapes, axes), made once and kept until `dispose`. */
+  ints(values: readonly number[]): Native {
+    return this.cached(`i${values.join(',')}`, () => Int32Array.from(values), [values.length]);
+  }
+
+  /** A fixed float tensor of one value (ones, zeros), made once and kept until `dispose`. */
+  filled(value: number, shape: number[]): Native {
+    return this.cached(`f${value}:${shape.join(',')}`, () => new Float32Array(elementCount(shape)).fill(value), shape);
+  }
+
+  private cached(key: string, values: () => Float32Array | Int32Array, shape: number[]): Native {
+    let t = this.constants.get(key);
+    if (!t) {
+      const data = values();
+      t = { id: this.b.createTensor(shape, data instanceof Int32Array ? this.b.TF_INT32 : this.b.TF_FLOAT, data), shape, dtype: data instanceof Int32Array ? this.b.TF_INT32 : this.b.TF_FLOAT };
+      this.constants.set(key, t);
+    }
+    return t;
+  }
+
+  /** Deletes the cached constants; the instance must not be used afterwards. */
+  release(): void {
+    for (const t of this.constants.values()) this.b.deleteTensor(t.id);
+    this.constants.clear();
   }
 
   /**
