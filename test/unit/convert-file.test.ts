@@ -53,7 +53,9 @@ test('in place: converted model replaces the original, which is kept byte-identi
   );
   const backup = await latestBackup(path.join(dir, 'model.json'));
   assert.ok(backup && summary.backup === backup);
-  assert.deepEqual(snapshot(backup), original);
+  const { '.batchless-written.json': written, ...backedUp } = snapshot(backup);
+  assert.deepEqual(backedUp, original);
+  assert.deepEqual(JSON.parse(Buffer.from(written, 'base64').toString()), { added: ['model.batchless.bin'] });
   assert.deepEqual(fs.readdirSync(dir).sort(), [
     '.batchless-backup',
     'model.batchless.bin',
@@ -70,6 +72,10 @@ test('in place: converted model replaces the original, which is kept byte-identi
   assert.match(again.message, /already uses batchless normalization/);
 
   await restoreLatestBackup(path.join(dir, 'model.json'));
+  // The folder is as it was, byte for byte: the converted weight shard went with the restore.
+  const { '.batchless-backup': kept, ...afterRestore } = snapshot(dir);
+  assert.ok(kept !== undefined);
+  assert.deepEqual(afterRestore, original);
   const restored = await loadModel(path.join(dir, 'model.json'));
   assert.deepEqual(
     findNormLayers(restored.model).map((r) => r.kind),

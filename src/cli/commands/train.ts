@@ -3,7 +3,7 @@ import { setBackend, BackendName } from '../../engine/backend/select';
 import { loadSessionData } from '../../engine/data/session-split';
 import { NORM_KINDS } from '../../engine/models/builtin';
 import { resolveModel } from '../../engine/models/resolve';
-import { INIT_MODES, OPTIMIZERS } from '../../engine/train/config';
+import { INIT_MODES, OPTIMIZERS, STEP_PATHS } from '../../engine/train/config';
 import { modelInputShape, train } from '../../engine/train/trainer';
 import { pickMicroBatchSize } from '../../engine/memory/budget';
 import { budgetOption, describeChoice } from './memory';
@@ -13,7 +13,7 @@ import { formatBytes, formatNumber, formatPercent, summarize, table } from '../f
 export const TRAIN_USAGE = `batchless train --model builtin:mlp|builtin:cnn|<model file> --data mnist|<file.csv>|<x.npy,y.npy>|synthetic
                 [--norm batchless|batch|none] [--batch B] [--micro m] [--epochs E] [--steps N] [--seed S]
                 [--optimizer adam|sgd|momentum|rmsprop] [--lr X] [--stats-lr X] [--init auto|data|keep|default]
-                [--limit N] [--memory-budget 64MB] [--backend tensorflow|wasm|cpu] [--json]`;
+                [--limit N] [--memory-budget 64MB] [--backend tensorflow|wasm|cpu] [--step-path auto|native|generic] [--json]`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -31,6 +31,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   backend: { type: 'string' },
   'memory-budget': { type: 'string' },
+  'step-path': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -50,6 +51,7 @@ export async function trainCommand(argv: string[], signal: AbortSignal): Promise
     learningRate: numberOption(values.lr, 'lr', 1e-3),
     statsLearningRate: values['stats-lr'] === undefined ? 0 : numberOption(values['stats-lr'], 'stats-lr', 1e-3),
     init: choiceOption(values.init, 'init', INIT_MODES, 'auto'),
+    stepPath: choiceOption(values['step-path'], 'step-path', STEP_PATHS, 'auto'),
   };
   const norm = values.norm === undefined ? undefined : choiceOption(values.norm, 'norm', NORM_KINDS, 'batchless');
   const backend = await setBackend(values.backend as BackendName | undefined);
@@ -84,6 +86,8 @@ export function humanPrinter(batchSize: number, microBatchSize: number): (event:
           `training ${event.model} on ${event.dataset}: ${event.trainCount} train / ${event.testCount} test, ${event.parameters.toLocaleString('en-US')} parameters, ` +
             `${totalSteps} steps of batch ${batchSize}` + (microBatchSize < batchSize ? ` as micro-batches of ${microBatchSize} with gradient accumulation` : ''),
         );
+        if (event.stepPath === 'native') console.log('step: native (TensorFlow ops written out per layer)');
+        else if (event.stepPath === 'generic') console.log(`step: generic (tfjs autodiff)${event.stepPathReason ? `: ${event.stepPathReason}` : ''}`);
         break;
       case 'init':
         if (event.source === 'data') console.log(`μ/σ initialized from ${event.samples} training instances, strata: ${event.strata.map((s) => s.join('+')).join(' → ')}`);

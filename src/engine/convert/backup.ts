@@ -9,14 +9,33 @@ export function backupStamp(now = new Date()): string {
   return now.toISOString().replace(/[:.]/g, '-');
 }
 
-/** Copies `files` (absolute, all in `dir`) into `<dir>/.batchless-backup/<stamp>/`; returns that folder. */
-export async function backupFiles(dir: string, files: string[], stamp: string): Promise<string> {
+/** Inside a backup folder: the names of the files the conversion added beside the model. */
+const WRITTEN_LIST = '.batchless-written.json';
+
+/**
+ * Copies `files` (absolute, all in `dir`) into `<dir>/.batchless-backup/<stamp>/` and notes the
+ * names the conversion is about to add beside them (`written`), so a restore can take those away
+ * again; returns the backup folder.
+ */
+export async function backupFiles(dir: string, files: string[], stamp: string, written: string[] = []): Promise<string> {
   const target = nodePath.join(dir, BACKUP_FOLDER, stamp);
   await fs.mkdir(target, { recursive: true });
   for (const file of files) {
     await fs.copyFile(file, nodePath.join(target, nodePath.basename(file)));
   }
+  const originals = new Set(files.map((f) => nodePath.basename(f)));
+  const added = written.map((f) => nodePath.basename(f)).filter((name) => !originals.has(name));
+  await fs.writeFile(nodePath.join(target, WRITTEN_LIST), JSON.stringify({ added }, null, 2));
   return target;
+}
+
+/** Names the backup says the conversion added; only plain names (a list cannot point elsewhere). */
+async function addedByConversion(backup: string): Promise<string[]> {
+  const text = await fs.readFile(nodePath.join(backup, WRITTEN_LIST), 'utf8').catch(() => undefined);
+  if (text === undefined) return [];
+  const added = (JSON.parse(text) as { added?: unknown }).added;
+  if (!Array.isArray(added)) return [];
+  return added.filter((name): name is string => typeof name === 'string' && name === nodePath.basename(name) && name !== '' && name !== '.' && name !== '..');
 }
 
 /** The newest backup folder for a model file's folder, if any. */
@@ -30,19 +49,24 @@ export async function latestBackup(modelPath: string): Promise<string | undefine
 
 /**
  * Puts the files of the newest backup back beside the model (each replaced atomically via a
- * temporary name), so an in-place conversion can be undone. Returns the restored paths.
+ * temporary name) and removes the files the conversion added (its weight shard), so an in-place
+ * conversion is undone. Returns the restored paths.
  */
 export async function restoreLatestBackup(modelPath: string): Promise<string[]> {
   const backup = await latestBackup(modelPath);
   if (!backup) throw new Error(`No ${BACKUP_FOLDER} folder with a backup beside ${modelPath}`);
   const dir = nodePath.dirname(modelPath);
   const restored: string[] = [];
-  for (const name of await fs.readdir(backup)) {
+  const names = (await fs.readdir(backup)).filter((name) => name !== WRITTEN_LIST);
+  for (const name of names) {
     const destination = nodePath.join(dir, name);
     const temporary = `${destination}.batchless-restore`;
     await fs.copyFile(nodePath.join(backup, name), temporary);
     await fs.rename(temporary, destination);
     restored.push(destination);
+  }
+  for (const name of await addedByConversion(backup)) {
+    if (!names.includes(name)) await fs.rm(nodePath.join(dir, name), { force: true });
   }
   return restored;
 }

@@ -116,7 +116,7 @@ async function proveAndWrite(loaded: LoadedModel, conversion: InMemoryConversion
     summary.notes.push(...(staged.notes ?? []));
     await verifyReadBack(staged.main, conversion.model, probe.label);
     const originalFiles = options.inPlace ? await writer.filesOf(loaded) : [];
-    if (options.inPlace) summary.backup = await backupFiles(dir, originalFiles, backupStamp());
+    if (options.inPlace) summary.backup = await backupFiles(dir, originalFiles, backupStamp(), staged.companions);
     // Companion files (weight shards) first, the main file last: until it is renamed, the
     // original main file still describes the original, intact companions.
     for (const file of staged.companions) await fs.rename(file, nodePath.join(dir, nodePath.basename(file)));

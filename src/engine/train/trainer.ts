@@ -49,7 +49,7 @@ export async function train(model: tf.LayersModel, data: TrainData, partial: Par
     numClasses: trainSet.numClasses,
     fromProbabilities: outputIsProbability(model),
   };
-  const native = config.stepPath === 'generic' ? { reason: 'stepPath is generic' } : NativeStep.compile(step, config);
+  const native = config.stepPath === 'generic' ? { reason: "asked for with stepPath 'generic'" } : NativeStep.compile(step, config);
   if (config.stepPath === 'native' && 'reason' in native) throw new Error(`The native training step cannot run this session: ${native.reason}`);
   const nativeStep = native instanceof NativeStep ? native : undefined;
   const stepsPerEpoch = Math.ceil(trainSet.count / config.batchSize);
