@@ -3,8 +3,7 @@
  * plain JSON data, a discriminated union per direction. Inbound messages are validated at each
  * boundary (`isToWorker`, `isFromWebview`); nothing here imports vscode or tfjs.
  */
-import type { ConversionSummary } from '../engine/convert/convert-file';
-import type { NormalizationSite, SourceRewriteResult } from '../engine/convert/source/types';
+import type { ConversionSummary, NormalizationSite, SourceRewriteResult } from './conversion';
 import type { LayerInspection } from './inspection';
 import type {
   StepEvent,

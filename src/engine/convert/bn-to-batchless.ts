@@ -12,18 +12,8 @@ export interface ConvertOptions {
 }
 
 /** One BN layer that became batchless, and where its statistics came from. */
-export interface ConvertedLayer {
-  layer: string;
-  channels: number;
-  axis: number | number[];
-  /** The BN ε folded into σ = sqrt(moving_variance + ε). */
-  bnEpsilon: number;
-  center: boolean;
-  scale: boolean;
-  statisticsFrom: string;
-  /** Settings of the BN layer that batchless normalization does not use, said out loud. */
-  notes: string[];
-}
+export type { ConvertedLayer } from '../../shared/conversion';
+import type { ConvertedLayer } from '../../shared/conversion';
 
 export interface InMemoryConversion {
   model: tf.LayersModel;

@@ -4,9 +4,9 @@ import * as nodePath from 'node:path';
 import { findNormLayers } from '../models/norm-layers';
 import { backupFiles, backupStamp } from './backup';
 import { ConversionError } from './bn-config';
-import { ConvertedLayer, ConvertOptions, convertLayersModel, InMemoryConversion } from './bn-to-batchless';
+import { ConvertOptions, convertLayersModel, InMemoryConversion } from './bn-to-batchless';
 import { loadModel, LoadedModel, ModelFileFormat } from './load-model';
-import { checkParity, ParityReport } from './parity';
+import { checkParity } from './parity';
 import { modelWriterFor, StagedFiles } from './writers';
 
 export interface ConvertFileOptions extends ConvertOptions {
@@ -23,18 +23,8 @@ export interface ConvertFileOptions extends ConvertOptions {
 }
 
 /** What the CLI's --json prints and convertModel resolves to. */
-export interface ConversionSummary {
-  source: string;
-  format: ModelFileFormat;
-  /** Where the converted model was written; undefined for a dry run or a no-op. */
-  output?: string;
-  backup?: string;
-  layers: ConvertedLayer[];
-  parity?: ParityReport;
-  noop: boolean;
-  message: string;
-  notes: string[];
-}
+export type { ConversionSummary } from '../../shared/conversion';
+import type { ConversionSummary } from '../../shared/conversion';
 
 /** Parity beyond the tolerance: nothing was written. */
 export class ParityRefusedError extends Error {

@@ -8,7 +8,8 @@ import { readKerasH5 } from './read-keras-h5';
 import { readKerasJson } from './read-keras-json';
 import { readTfjsModel } from './read-tfjs';
 
-export type ModelFileFormat = 'tfjs' | 'keras-json' | 'keras' | 'h5';
+export type { ModelFileFormat } from '../../shared/conversion';
+import type { ModelFileFormat } from '../../shared/conversion';
 
 /** A model from any supported file, as a tfjs LayersModel with its trained weights. */
 export interface LoadedModel {

@@ -1,24 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
-export interface Difference {
-  name: string;
-  maxAbsDiff: number;
-  /** maxAbsDiff relative to the largest |value| of the original (scale-relative). */
-  maxRelDiff: number;
-}
-
-export interface ParityReport {
-  instances: number;
-  /** Where the probe inputs came from. */
-  inputs: string;
-  outputs: Difference[];
-  /** Each converted layer's output, original vs converted (top-level layers only). */
-  layers: Difference[];
-  maxAbsDiff: number;
-  maxRelDiff: number;
-  tolerance: number;
-  passed: boolean;
-}
+export type { Difference, ParityReport } from '../../shared/conversion';
+import type { Difference, ParityReport } from '../../shared/conversion';
 
 /**
  * Runs the original (inference mode) and the converted model on the same inputs and reports the
