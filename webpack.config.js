@@ -50,7 +50,7 @@ const ENGINE_ASSETS = [
   ['data/mnist', path.join(moduleDir('mnist'), 'src', 'digits'), (f) => /^\d\.json$/.test(f)],
   ['data/mnist', moduleDir('mnist'), ['package.json', 'LICENSE']],
   // Run by "Batchless: Install Native Backend" to provision the tfjs-node it installs.
-  ['.', path.join(root, 'scripts'), ['provision-tfjs-node.js']],
+  ['.', path.join(root, 'scripts'), ['provision-tfjs-node.js', 'machine-cache.js']],
 ];
 const GENERATED_ASSETS = {
   'h5wasm/package.json': JSON.stringify({ name: 'h5wasm', type: 'module' }) + '\n',

@@ -11,8 +11,8 @@
 
 const childProcess = require('child_process');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
+const machineCache = require('./machine-cache');
 
 const REQUIREMENTS = ['tensorflow-cpu==2.21.0', 'keras==3.15.1', 'h5py'];
 const VENV_NAME = 'venv-keras-tf2.21.0-keras3.15.1';
@@ -22,18 +22,8 @@ function log(message) {
   console.error(`batchless: ${message}`);
 }
 
-/** The machine-level cache of provision-tfjs-node.js; the project folder if home is read-only. */
 function cacheRoot() {
-  if (process.env.BATCHLESS_CACHE_DIR) return process.env.BATCHLESS_CACHE_DIR;
-  const xdg = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  const machineLevel = path.join(xdg, 'batchless');
-  try {
-    fs.mkdirSync(machineLevel, { recursive: true });
-    fs.accessSync(machineLevel, fs.constants.W_OK);
-    return machineLevel;
-  } catch {
-    return path.join(ROOT, '.batchless-cache');
-  }
+  return machineCache.cacheRoot(ROOT);
 }
 
 function venvDir() {

@@ -17,8 +17,8 @@
 
 const childProcess = require('child_process');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
+const machineCache = require('./machine-cache');
 
 const TF_VERSION = '2.21.0';
 const LIBS = ['libtensorflow_cc.so.2', 'libtensorflow_framework.so.2'];
@@ -49,18 +49,8 @@ function elapsed() {
   return `${((Date.now() - started) / 1000).toFixed(1)} s`;
 }
 
-/** A machine-level cache, so a fresh clone reuses it; the project folder if home is read-only. */
 function cacheRoot() {
-  if (process.env.BATCHLESS_CACHE_DIR) return process.env.BATCHLESS_CACHE_DIR;
-  const xdg = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  const machineLevel = path.join(xdg, 'batchless');
-  try {
-    fs.mkdirSync(machineLevel, { recursive: true });
-    fs.accessSync(machineLevel, fs.constants.W_OK);
-    return machineLevel;
-  } catch {
-    return path.join(ROOT, '.batchless-cache');
-  }
+  return machineCache.cacheRoot(ROOT);
 }
 
 /** Runs a command to completion; throws with the tail of its output when it fails. */

@@ -9,8 +9,8 @@ export function backupStamp(now = new Date()): string {
   return now.toISOString().replace(/[:.]/g, '-');
 }
 
-/** Inside a backup folder: the names of the files the conversion added beside the model. */
-const WRITTEN_LIST = '.batchless-written.json';
+/** Beside a backup folder `<stamp>`: `<stamp>.added.json`, the files the conversion added beside the model. */
+const addedListOf = (backup: string) => `${backup}.added.json`;
 
 /**
  * Copies `files` (absolute, all in `dir`) into `<dir>/.batchless-backup/<stamp>/` and notes the
@@ -25,13 +25,14 @@ export async function backupFiles(dir: string, files: string[], stamp: string, w
   }
   const originals = new Set(files.map((f) => nodePath.basename(f)));
   const added = written.map((f) => nodePath.basename(f)).filter((name) => !originals.has(name));
-  await fs.writeFile(nodePath.join(target, WRITTEN_LIST), JSON.stringify({ added }, null, 2));
+  // Beside the folder, not in it: the folder holds exactly the original files.
+  await fs.writeFile(addedListOf(target), JSON.stringify({ added }, null, 2));
   return target;
 }
 
 /** Names the backup says the conversion added; only plain names (a list cannot point elsewhere). */
 async function addedByConversion(backup: string): Promise<string[]> {
-  const text = await fs.readFile(nodePath.join(backup, WRITTEN_LIST), 'utf8').catch(() => undefined);
+  const text = await fs.readFile(addedListOf(backup), 'utf8').catch(() => undefined);
   if (text === undefined) return [];
   const added = (JSON.parse(text) as { added?: unknown }).added;
   if (!Array.isArray(added)) return [];
@@ -57,7 +58,7 @@ export async function restoreLatestBackup(modelPath: string): Promise<string[]> 
   if (!backup) throw new Error(`No ${BACKUP_FOLDER} folder with a backup beside ${modelPath}`);
   const dir = nodePath.dirname(modelPath);
   const restored: string[] = [];
-  const names = (await fs.readdir(backup)).filter((name) => name !== WRITTEN_LIST);
+  const names = await fs.readdir(backup);
   for (const name of names) {
     const destination = nodePath.join(dir, name);
     const temporary = `${destination}.batchless-restore`;
