@@ -9,6 +9,7 @@ import {
   builtinInputShape,
 } from '../engine/models/builtin';
 import { findBatchlessLayers } from '../engine/models/norm-layers';
+import { NativeStep } from '../engine/native/native-step';
 import { checkAccumulation } from '../engine/train/accumulation-check';
 import { initializeFromData } from '../engine/train/data-init';
 import { BenchOptions, SectionResult, markdownTable } from './types';
@@ -24,6 +25,8 @@ export interface ExactnessRow {
   maxAbsDiff: number;
   /** ‖acc − full‖ / ‖full‖ over all gradients together (the update direction's relative error). */
   globalRelDiff: number;
+  /** Which training step computed both gradients (the generic one unless said). */
+  step?: 'generic' | 'native';
 }
 
 /**
@@ -62,6 +65,7 @@ export async function exactnessSection(
           globalRelDiff: globalRelDiff(model, batch, micro, inputShape),
         });
       }
+      if (norm === 'batchless') rows.push(...nativeRows(model, name, batch, options));
       model.dispose();
     }
   }
@@ -76,8 +80,8 @@ export async function exactnessSection(
     seconds: (performance.now() - started) / 1000,
     lines: [
       {
-        measure: `batchless: max rel diff (per variable, worst), batch ${batchSize} as micro 1 and 8 (MLP, CNN)`,
-        value: `${batchless.toExponential(2)} (${worstRow.model} ${worstRow.worstVariable}, micro ${worstRow.microBatchSize})`,
+        measure: `batchless: max rel diff (per variable, worst), batch ${batchSize} as micro 1 and 8 (MLP, CNN; generic and native steps)`,
+        value: `${batchless.toExponential(2)} (${worstRow.model} ${worstRow.worstVariable}, micro ${worstRow.microBatchSize}, ${worstRow.step ?? 'generic'} step)`,
         target: '≤ 1e-5',
         met: batchless <= 1e-5,
       },
@@ -98,6 +102,7 @@ export async function exactnessSection(
       [
         'model',
         'norm',
+        'step',
         'batch',
         'micro',
         'max rel diff (worst variable)',
@@ -107,6 +112,7 @@ export async function exactnessSection(
       rows.map((r) => [
         `builtin:${r.model}`,
         r.norm === 'batch' ? 'BN' : 'batchless',
+        r.step ?? 'generic',
         String(r.batchSize),
         String(r.microBatchSize),
         `${r.maxRelDiff.toExponential(2)} (${r.worstVariable})`,
@@ -116,6 +122,62 @@ export async function exactnessSection(
     ),
     data: rows,
   };
+}
+
+/**
+ * The same comparison inside the native step (tensorflow backend only): its accumulated
+ * micro-batches against its own full batch. Empty on other backends.
+ */
+function nativeRows(
+  model: tf.LayersModel,
+  name: BuiltinModelName,
+  batch: Batch,
+  options: BenchOptions,
+): ExactnessRow[] {
+  const step = {
+    model,
+    batchless: findBatchlessLayers(model),
+    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
+    inputShape: builtinInputShape(name),
+    numClasses: 10,
+    fromProbabilities: false,
+  };
+  const native = NativeStep.compile(step, { optimizer: 'adam', learningRate: 1e-3, statsLearningRate: 0 });
+  if (!(native instanceof NativeStep)) return [];
+  try {
+    const full = native.gradientsAsTfjs(batch, batch.size);
+    const rows = [1, 8].map((micro): ExactnessRow => {
+      options.log(`exactness: ${name} batchless (native step) batch ${batch.size} micro ${micro}`);
+      const acc = native.gradientsAsTfjs(batch, micro);
+      const names = Object.keys(full.grads);
+      const perVariable = tf.tidy(() =>
+        names.map((n) => {
+          const [diff, scale] = tf.stack([tf.max(tf.abs(tf.sub(acc.grads[n], full.grads[n]))), tf.max(tf.abs(full.grads[n]))]).dataSync();
+          return { name: n, diff, rel: scale > 0 ? diff / scale : diff };
+        }),
+      );
+      const [d, f] = tf.tidy(() =>
+        tf.stack([tf.addN(names.map((n) => tf.sum(tf.square(tf.sub(acc.grads[n], full.grads[n]))))), tf.addN(names.map((n) => tf.sum(tf.square(full.grads[n]))))]).dataSync(),
+      );
+      tf.dispose([acc.grads, acc.lossParts]);
+      const worst = perVariable.reduce((a, b) => (b.rel > a.rel ? b : a));
+      return {
+        model: name,
+        norm: 'batchless',
+        step: 'native',
+        batchSize: batch.size,
+        microBatchSize: micro,
+        maxRelDiff: worst.rel,
+        worstVariable: worst.name,
+        maxAbsDiff: Math.max(...perVariable.map((v) => v.diff)),
+        globalRelDiff: Math.sqrt(d) / Math.sqrt(f),
+      };
+    });
+    tf.dispose([full.grads, full.lossParts]);
+    return rows;
+  } finally {
+    native.dispose();
+  }
 }
 
 /** ‖accumulated − full‖₂ / ‖full‖₂ over every gradient, weights (BN moving averages) restored. */
