@@ -106,6 +106,8 @@ function foldTraining(state: TrainingViewState, event: TrainEvent): TrainingView
         status: 'running',
         request: state.request,
         backend: event.backend,
+        stepPath: event.stepPath,
+        stepPathReason: event.stepPathReason,
         steps: [],
         evals: [],
       };

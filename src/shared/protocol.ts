@@ -142,6 +142,9 @@ export interface TrainingViewState {
   message?: string;
   request?: TrainRequest;
   backend?: string;
+  /** Which training step ran ('native' or 'generic', from the start event) and why not native. */
+  stepPath?: 'native' | 'generic';
+  stepPathReason?: string;
   steps: StepEvent[];
   evals: EvalEvent[];
   summary?: TrainSummary;

@@ -386,6 +386,8 @@ describe('view state reducer', () => {
       normLayers: [{ layer: 'bn1', kind: 'batchless', channels: CHANNELS }],
       config: {},
       totalSteps: 2,
+      stepPath: 'generic',
+      stepPathReason: "the active backend is 'wasm'",
     },
     {
       type: 'init',
@@ -420,6 +422,8 @@ describe('view state reducer', () => {
     assert.strictEqual(result.state.status, 'cancelled');
     assert.strictEqual(result.state.message, 'cancelled by the user');
     assert.strictEqual(result.state.backend, 'wasm');
+    assert.strictEqual(result.state.stepPath, 'generic');
+    assert.strictEqual(result.state.stepPathReason, "the active backend is 'wasm'");
   });
 
   it('statistics: init at step 0, each stats snapshot; done adds nothing already recorded', () => {

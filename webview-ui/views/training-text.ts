@@ -25,7 +25,15 @@ export function settingsRows(state: TrainingViewState): [string, string | undefi
     ['Learning rate', formatNumber(r.learningRate)],
     ['Seed', `${r.seed}`],
     ['Backend', backend],
+    ['Training step', stepPathText(state)],
   ];
+}
+
+/** 'native' or 'generic' in words, with the reason the native step did not run. */
+function stepPathText(state: TrainingViewState): string | undefined {
+  if (state.stepPath === 'native') return 'native (TensorFlow ops per layer)';
+  if (state.stepPath === 'generic') return `generic (tfjs autodiff)${state.stepPathReason ? `: ${state.stepPathReason}` : ''}`;
+  return undefined;
 }
 
 export function summaryRows(state: TrainingViewState): [string, string | undefined][] {
