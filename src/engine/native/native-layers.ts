@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { BatchlessNormalization, isBatchlessLayer } from '../layers/batchless-normalization';
+import type { BatchlessNormalization } from '../layers/batchless-normalization';
 import type { StdParametrization } from '../layers/std-parametrization';
+import { biasAdd, biasGrad, matMul, reduce, reshape, shapeOf, stagedSum } from './native-math';
 import type { Native, NativeOps } from './tf-native';
 
 // Forward and backward of each supported layer, written out by hand in TensorFlow ops. Autodiff
@@ -44,135 +45,14 @@ export interface NativeLayer {
   forward(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>): Forward;
 }
 
-type Activation = 'linear' | 'relu';
-
-/** The layers of a chain model as native layers, the final softmax dropped (the loss takes logits); or why not. */
-export function compileLayers(model: tf.LayersModel): { layers: NativeLayer[] } | { reason: string } {
-  const layers: NativeLayer[] = [];
-  const all = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
-  for (let i = 0; i < all.length; i++) {
-    const layer = all[i];
-    const last = i === all.length - 1;
-    if (layer instanceof tf.LayersModel) return { reason: `nested model '${layer.name}'` };
-    const inbound = layer.inboundNodes.flatMap((node) => node.inboundLayers);
-    if (layer.inboundNodes.length !== 1 || inbound.length > 1 || (i > 0 && inbound[0] !== all[i - 1]))
-      return { reason: `layer '${layer.name}' is not part of a single chain` };
-    const compiled = compileLayer(layer, last);
-    if (typeof compiled === 'string') return { reason: `layer '${layer.name}' (${layer.getClassName()}): ${compiled}` };
-    if (compiled) layers.push(compiled);
-  }
-  // maxPool(relu(y)) = relu(maxPool(y)), gradients included (each window's first maximum is the
-  // same, and a window with no positive value passes no gradient either way); pooling first runs
-  // the ReLU and its gradient on a quarter of the elements.
-  for (let i = 0; i + 1 < layers.length; i++) {
-    if (layers[i].kind === 'relu' && layers[i + 1].kind === 'maxPool') [layers[i], layers[i + 1]] = [layers[i + 1], layers[i]];
-  }
-  return { layers };
-}
-
-function weightsOf(layer: tf.layers.Layer): LayerWeight[] {
-  return layer.weights.map((w) => ({ role: w.originalName.split('/').pop() as WeightRole, variable: w.read() as tf.Variable, trainable: w.trainable }));
-}
-
-function activationOf(config: tf.serialization.ConfigDict, last: boolean): Activation | undefined {
-  const activation = (config.activation as string | undefined) ?? 'linear';
-  if (activation === 'linear' || activation === 'relu') return activation;
-  if (activation === 'softmax' && last) return 'linear';
-  return undefined;
-}
-
-function compileLayer(layer: tf.layers.Layer, last: boolean): NativeLayer | undefined | string {
-  const config = layer.getConfig();
-  const className = layer.getClassName();
-  const weights = weightsOf(layer);
-  switch (className) {
-    case 'Dense': {
-      const activation = activationOf(config, last);
-      if (!activation) return `activation '${String(config.activation)}' has no native step`;
-      if ((layer.input as tf.SymbolicTensor).rank !== 2) return 'a Dense layer on a rank > 2 input has no native step';
-      return { name: layer.name, weights, forward: (ops, x, w) => dense(ops, x, w, activation) };
-    }
-    case 'Conv2D': {
-      const activation = activationOf(config, last);
-      if (!activation) return `activation '${String(config.activation)}' has no native step`;
-      if (config.dataFormat !== 'channelsLast') return 'only channelsLast has a native step';
-      const dilation = config.dilationRate as number[] | number;
-      if ((Array.isArray(dilation) ? dilation : [dilation]).some((d) => d !== 1)) return 'dilation has no native step';
-      const strides = config.strides as number[];
-      const padding = (config.padding as string).toUpperCase();
-      if (padding !== 'SAME' && padding !== 'VALID') return `padding '${String(config.padding)}' has no native step`;
-      return { name: layer.name, weights, forward: (ops, x, w) => conv2d(ops, x, w, strides, padding, activation) };
-    }
-    case 'Activation': {
-      const activation = activationOf(config, last);
-      if (!activation) return `activation '${String(config.activation)}' has no native step`;
-      return activation === 'relu' ? { name: layer.name, kind: 'relu', weights, forward: (ops, x) => relu(ops, x) } : undefined;
-    }
-    case 'ReLU':
-      if (config.maxValue != null) return 'a ReLU with maxValue has no native step';
-      return { name: layer.name, kind: 'relu', weights, forward: (ops, x) => relu(ops, x) };
-    case 'Flatten':
-      return { name: layer.name, weights, forward: (ops, x) => flatten(ops, x) };
-    case 'MaxPooling2D': {
-      if (config.dataFormat !== 'channelsLast') return 'only channelsLast has a native step';
-      const pool = config.poolSize as number[];
-      const strides = (config.strides as number[] | null) ?? pool;
-      const padding = (config.padding as string).toUpperCase();
-      return { name: layer.name, kind: 'maxPool', weights, forward: (ops, x) => maxPool(ops, x, pool, strides, padding) };
-    }
-    case 'GlobalAveragePooling2D':
-      if (config.dataFormat !== 'channelsLast') return 'only channelsLast has a native step';
-      return { name: layer.name, weights, forward: (ops, x) => globalAveragePool(ops, x) };
-    case 'BatchNormalization': {
-      const rank = (layer.input as tf.SymbolicTensor).rank;
-      const axis = config.axis as number;
-      if (axis !== -1 && axis !== rank - 1) return 'only channels-last batch normalization has a native step';
-      if (rank !== 2 && rank !== 4) return `a rank-${rank} input has no native step`;
-      if (!config.center || !config.scale) return 'tfjs trains batch normalization only with center and scale';
-      return { name: layer.name, weights, forward: (ops, x, w) => batchNorm(ops, x, w, config.epsilon as number, config.momentum as number) };
-    }
-    case 'Dropout':
-      return (config.rate as number) === 0 ? undefined : 'dropout has no native step';
-    default:
-      if (isBatchlessLayer(layer)) {
-        const axes = layer.statisticsAxes();
-        const rank = (layer.input as tf.SymbolicTensor).rank;
-        if (axes.length !== 1 || axes[0] !== rank - 1) return 'only channels-last statistics have a native step';
-        if (rank !== 2 && rank !== 4) return `a rank-${rank} input has no native step`;
-        return { name: layer.name, weights, batchless: layer, forward: (ops, x, w) => batchless(ops, layer, x, w) };
-      }
-      return 'no native step for this layer type';
-  }
-}
-
-const shapeOf = (ops: NativeOps, shape: number[]) => ops.ints(shape);
-
-function reshape(ops: NativeOps, x: Native, shape: number[]): Native {
-  return ops.run('Reshape', [ops.float32(), ops.int32('Tshape')], [x, shapeOf(ops, shape)])[0];
-}
-
-function reduce(ops: NativeOps, op: 'Sum' | 'Mean' | 'Max', x: Native, axes: number[], keepDims = false): Native {
-  return ops.run(op, [ops.float32(), ops.int32('Tidx'), ops.bool('keep_dims', keepDims)], [x, shapeOf(ops, axes)])[0];
-}
-
-function matMul(ops: NativeOps, a: Native, b: Native, transposeA = false, transposeB = false): Native {
-  return ops.run('MatMul', [ops.float32(), ops.bool('transpose_a', transposeA), ops.bool('transpose_b', transposeB)], [a, b])[0];
-}
-
-function biasAdd(ops: NativeOps, x: Native, bias: Native): Native {
-  return ops.run('BiasAdd', [ops.float32(), ops.string('data_format', 'NHWC')], [x, bias])[0];
-}
-
-function biasGrad(ops: NativeOps, dy: Native): Native {
-  return ops.run('BiasAddGrad', [ops.float32(), ops.string('data_format', 'NHWC')], [dy])[0];
-}
+export type Activation = 'linear' | 'relu';
 
 /** The activation's backward applied to dy, given the activation's output. */
 function activationGrad(ops: NativeOps, dy: Native, y: Native, activation: Activation): Native {
   return activation === 'relu' ? ops.unary('ReluGrad', dy, y) : dy;
 }
 
-function dense(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>, activation: Activation): Forward {
+export function dense(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>, activation: Activation): Forward {
   const kernel = w.kernel!;
   let z = matMul(ops, x, kernel);
   if (w.bias) z = biasAdd(ops, z, w.bias);
@@ -188,7 +68,7 @@ function dense(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>
   };
 }
 
-function conv2d(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>, strides: number[], padding: string, activation: Activation): Forward {
+export function conv2d(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>, strides: number[], padding: string, activation: Activation): Forward {
   const kernel = w.kernel!;
   const attrs = [ops.float32(), ops.int('strides', [1, strides[0], strides[1], 1]), ops.bool('use_cudnn_on_gpu', true), ops.string('padding', padding), ops.string('data_format', 'NHWC'), ops.int('dilations', [1, 1, 1, 1])];
   let z = ops.run('Conv2D', attrs, [x, kernel])[0];
@@ -205,17 +85,17 @@ function conv2d(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>
   };
 }
 
-function relu(ops: NativeOps, x: Native): Forward {
+export function relu(ops: NativeOps, x: Native): Forward {
   const y = ops.unary('Relu', x);
   return { y, backward: (dy) => ({ grads: {}, dx: ops.unary('ReluGrad', dy, y) }) };
 }
 
-function flatten(ops: NativeOps, x: Native): Forward {
+export function flatten(ops: NativeOps, x: Native): Forward {
   const y = reshape(ops, x, [x.shape[0], x.shape.slice(1).reduce((a, b) => a * b, 1)]);
   return { y, backward: (dy) => ({ grads: {}, dx: reshape(ops, dy, x.shape) }) };
 }
 
-function maxPool(ops: NativeOps, x: Native, pool: number[], strides: number[], padding: string): Forward {
+export function maxPool(ops: NativeOps, x: Native, pool: number[], strides: number[], padding: string): Forward {
   const [ph, pw] = pool;
   // TensorFlow's MaxPoolGrad routes each window's gradient to its first maximum, as tfjs and
   // Keras do; MNIST's flat background makes ties common, so the rule matters.
@@ -224,7 +104,7 @@ function maxPool(ops: NativeOps, x: Native, pool: number[], strides: number[], p
   return { y, backward: (dy) => ({ grads: {}, dx: ops.run('MaxPoolGrad', attrs, [x, y, dy])[0] }) };
 }
 
-function globalAveragePool(ops: NativeOps, x: Native): Forward {
+export function globalAveragePool(ops: NativeOps, x: Native): Forward {
   const [n, h, wd, c] = x.shape;
   const y = reduce(ops, 'Mean', x, [1, 2]);
   return {
@@ -240,10 +120,9 @@ function globalAveragePool(ops: NativeOps, x: Native): Forward {
  * Batch normalization in training mode, as tfjs computes it: normalized with the micro-batch's
  * mean and biased variance, and those moved into the moving averages with `momentum`.
  */
-function batchNorm(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>, epsilon: number, momentum: number): Forward {
+export function batchNorm(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>, epsilon: number, momentum: number): Forward {
   const flat = x.shape.length === 2;
   const x4 = flat ? reshape(ops, x, [x.shape[0], 1, 1, x.shape[1]]) : x;
-  const channels = x.shape[x.shape.length - 1];
   const empty = ops.filled(0, [0]);
   const attrs = [ops.float32(), ops.float32('U'), ops.float('epsilon', epsilon), ops.float('exponential_avg_factor', 1), ops.string('data_format', 'NHWC'), ops.bool('is_training', true)];
   const [y4, , , mean, variance, reserve] = ops.run('FusedBatchNormV3', attrs, [x4, w.gamma!, w.beta!, empty, empty], 6);
@@ -257,20 +136,9 @@ function batchNorm(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Nati
       const dy4 = flat ? reshape(ops, dy, x4.shape) : dy;
       const grad = [ops.float32(), ops.float32('U'), ops.float('epsilon', epsilon), ops.string('data_format', 'NHWC'), ops.bool('is_training', true)];
       const [dx4, gamma, beta] = ops.run('FusedBatchNormGradV3', grad, [dy4, x4, w.gamma!, mean, variance, reserve], 5);
-      void channels;
       return { grads: { gamma, beta }, dx: inputGrad ? (flat ? reshape(ops, dx4, x.shape) : dx4) : undefined };
     },
   };
-}
-
-/**
- * Σ over N, H, W of an NHWC map, one axis at a time (W, then H, then N), as the generic path sums:
- * runs of 28 and 64 terms instead of one of 50k keep the σ gradient's digits, which matter since
- * near a good σ it is a small difference of nearly equal terms.
- */
-function stagedSum(ops: NativeOps, x: Native): Native {
-  const channels = x.shape[3];
-  return reshape(ops, reduce(ops, 'Sum', reduce(ops, 'Sum', reduce(ops, 'Sum', x, [2], true), [1], true), [0], true), [channels]);
 }
 
 /** 1/σ from the stored std, per parametrization (std-parametrization.ts). */
@@ -291,7 +159,7 @@ export function nativeInvStd(ops: NativeOps, stored: Native, kind: StdParametriz
  * batch-norm kernels in inference mode, which compute exactly this affine map and its gradients
  * from a given mean and variance, far faster than broadcasting over an NHWC map.
  */
-function batchless(ops: NativeOps, layer: BatchlessNormalization, x: Native, w: Partial<Record<WeightRole, Native>>): Forward {
+export function batchless(ops: NativeOps, layer: BatchlessNormalization, x: Native, w: Partial<Record<WeightRole, Native>>): Forward {
   const channels = x.shape[x.shape.length - 1];
   const inv = nativeInvStd(ops, w.std!, layer.stdParametrization, layer.epsilon);
   const count = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
@@ -337,3 +205,4 @@ function batchless(ops: NativeOps, layer: BatchlessNormalization, x: Native, w: 
     },
   };
 }
+
