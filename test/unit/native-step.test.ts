@@ -250,6 +250,20 @@ describe('in the trainer', () => {
     model.dispose();
   });
 
+  test('a cancelled session keeps what the native step trained before the cancel', async () => {
+    const model = buildBuiltinModel('mlp', { seed: 1 });
+    const before = model.getWeights().map((w) => Array.from(w.dataSync()));
+    const controller = new AbortController();
+    const summary = await train(model, data, { ...quick, maxSteps: 10, statsEvery: 0 }, {
+      signal: controller.signal,
+      onEvent: (e) => e.type === 'step' && e.step === 2 && controller.abort(),
+    });
+    assert.equal(summary.stopped, 'cancelled');
+    assert.equal(summary.steps, 2);
+    assert.ok(model.getWeights().every((w, i) => w.dataSync().some((v, j) => v !== before[i][j])), 'the two steps reached the model');
+    model.dispose();
+  });
+
   test('a diverging session stops with the step and cause named, before applying the bad update', async () => {
     const model = buildBuiltinModel('mlp', { seed: 1 });
     const summary = await train(model, data, { ...quick, optimizer: 'sgd', learningRate: 1e30, maxSteps: 6 });

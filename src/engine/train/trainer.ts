@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainEvent, TrainSummary } from '../../shared/train-events';
-import { Batch, Dataset, reshapeDataset, seededPermutation, sliceBatch, takeDataset, shuffleDataset } from '../data/dataset';
+import {
+  Batch,
+  Dataset,
+  reshapeDataset,
+  seededPermutation,
+  sliceBatch,
+  takeDataset,
+  shuffleDataset,
+} from '../data/dataset';
 import { measurePeakStep } from '../memory/peak-step';
 import { findBatchlessLayers, findNormLayers } from '../models/norm-layers';
 import { channelCount, snapshotLayers } from '../stats/layer-snapshot';
@@ -33,7 +41,12 @@ export interface TrainOptions {
  * per effective batch, events streamed as it goes. The loop is the product's central promise, so
  * it stays in one visible place.
  */
-export async function train(model: tf.LayersModel, data: TrainData, partial: Partial<TrainConfig> = {}, options: TrainOptions = {}): Promise<TrainSummary> {
+export async function train(
+  model: tf.LayersModel,
+  data: TrainData,
+  partial: Partial<TrainConfig> = {},
+  options: TrainOptions = {},
+): Promise<TrainSummary> {
   const config = resolveTrainConfig(partial);
   const emit = options.onEvent ?? (() => undefined);
   const inputShape = modelInputShape(model);
@@ -49,11 +62,18 @@ export async function train(model: tf.LayersModel, data: TrainData, partial: Par
     numClasses: trainSet.numClasses,
     fromProbabilities: outputIsProbability(model),
   };
-  const native = config.stepPath === 'generic' ? { reason: "asked for with stepPath 'generic'" } : NativeStep.compile(step, config);
-  if (config.stepPath === 'native' && 'reason' in native) throw new Error(`The native training step cannot run this session: ${native.reason}`);
+  const native =
+    config.stepPath === 'generic'
+      ? { reason: "asked for with stepPath 'generic'" }
+      : NativeStep.compile(step, config);
+  if (config.stepPath === 'native' && 'reason' in native)
+    throw new Error(`The native training step cannot run this session: ${native.reason}`);
   const nativeStep = native instanceof NativeStep ? native : undefined;
   const stepsPerEpoch = Math.ceil(trainSet.count / config.batchSize);
-  const totalSteps = config.maxSteps > 0 ? Math.min(config.maxSteps, stepsPerEpoch * config.epochs) : stepsPerEpoch * config.epochs;
+  const totalSteps =
+    config.maxSteps > 0
+      ? Math.min(config.maxSteps, stepsPerEpoch * config.epochs)
+      : stepsPerEpoch * config.epochs;
   emit({
     type: 'start',
     backend: tf.getBackend(),
@@ -62,7 +82,11 @@ export async function train(model: tf.LayersModel, data: TrainData, partial: Par
     trainCount: trainSet.count,
     testCount: testSet?.count ?? 0,
     parameters: model.countParams(),
-    normLayers: normRefs.map((ref) => ({ layer: ref.path, kind: ref.kind, channels: channelCount(ref) })),
+    normLayers: normRefs.map((ref) => ({
+      layer: ref.path,
+      kind: ref.kind,
+      channels: channelCount(ref),
+    })),
     config: { ...config },
     totalSteps,
     stepPath: nativeStep ? 'native' : 'generic',
@@ -72,8 +96,18 @@ export async function train(model: tf.LayersModel, data: TrainData, partial: Par
   initializeStatistics(model, batchless, trainSet, config, options, emit, normRefs);
   nativeStep?.loadFromModel();
 
-  const statsNames = new Set(batchless.flatMap((layer) => layer.statisticsVariables().map((v) => v.name)));
-  const optimizer = new StepOptimizer(config.optimizer, config.learningRate, config.statsLearningRate, statsNames);
+  const statsNames = new Set(
+    batchless.flatMap((layer) => layer.statisticsVariables().map((v) => v.name)),
+  );
+  // The native step brings its own optimizer (TensorFlow's fused updates).
+  const optimizer = nativeStep
+    ? undefined
+    : new StepOptimizer(
+        config.optimizer,
+        config.learningRate,
+        config.statsLearningRate,
+        statsNames,
+      );
 
   interface StepOutcome {
     /** [task loss, NLL per batchless layer, Σ gradients]. */
@@ -82,11 +116,17 @@ export async function train(model: tf.LayersModel, data: TrainData, partial: Par
     diverged?: string;
     memory: { peakStepBytes: number; residentBytes: number };
   }
-  const runGenericStep = async (batch: Batch, measure: boolean, stepNumber: number): Promise<StepOutcome> => {
+  const runGenericStep = async (
+    batch: Batch,
+    measure: boolean,
+    stepNumber: number,
+  ): Promise<StepOutcome> => {
     let computed: BatchGradients;
     let memory = { peakStepBytes: 0, residentBytes: 0 };
     if (measure) {
-      const measured = await measurePeakStep(() => batchGradients(step, batch, config.microBatchSize));
+      const measured = await measurePeakStep(() =>
+        batchGradients(step, batch, config.microBatchSize),
+      );
       computed = measured.result;
       memory = { peakStepBytes: measured.peakStepBytes, residentBytes: measured.residentBytes };
     } else {
@@ -94,12 +134,19 @@ export async function train(model: tf.LayersModel, data: TrainData, partial: Par
     }
     const { grads, lossParts } = computed;
     // One read per step: the loss parts and the sum of every gradient, non-finite when any element is.
-    const health = tf.tidy(() => tf.concat([lossParts, tf.reshape(tf.addN(Object.values(grads).map((g) => tf.sum(g))), [1])]));
+    const health = tf.tidy(() =>
+      tf.concat([lossParts, tf.reshape(tf.addN(Object.values(grads).map((g) => tf.sum(g))), [1])]),
+    );
     const values = (await health.data()) as Float32Array;
     health.dispose();
     try {
-      if (!values.every(Number.isFinite)) return { values, memory, diverged: describeNonFinite(stepNumber, values, batchless, grads) };
-      optimizer.apply(grads);
+      if (!values.every(Number.isFinite))
+        return {
+          values,
+          memory,
+          diverged: describeNonFinite(stepNumber, values, batchless, grads),
+        };
+      optimizer!.apply(grads);
       return { values, memory };
     } finally {
       tf.dispose([grads, lossParts]);
@@ -108,11 +155,18 @@ export async function train(model: tf.LayersModel, data: TrainData, partial: Par
   // The native step measures its own tensors every step (it owns them all); one read per step too.
   const runNativeStep = (native: NativeStep, batch: Batch, stepNumber: number): StepOutcome => {
     const result = native.run(batch, config.microBatchSize);
-    const memory = { peakStepBytes: result.peakStepBytes, residentBytes: tf.memory().numBytes + native.residentBytes() };
+    const memory = {
+      peakStepBytes: result.peakStepBytes,
+      residentBytes: tf.memory().numBytes + native.residentBytes(),
+    };
     if (result.applied) return { values: result.values, memory };
     const { grads, lossParts } = native.gradientsAsTfjs(batch, config.microBatchSize);
     try {
-      return { values: result.values, memory, diverged: describeNonFinite(stepNumber, result.values, batchless, grads) };
+      return {
+        values: result.values,
+        memory,
+        diverged: describeNonFinite(stepNumber, result.values, batchless, grads),
+      };
     } finally {
       tf.dispose([grads, lossParts]);
     }
@@ -127,66 +181,95 @@ export async function train(model: tf.LayersModel, data: TrainData, partial: Par
   let message: string | undefined;
   const started = performance.now();
 
-  training: for (let epoch = 0; epoch < config.epochs; epoch++) {
-    const order = seededPermutation(trainSet.count, config.seed * 7919 + epoch);
-    epochLossSum = 0;
-    epochSteps = 0;
-    for (let start = 0; start < trainSet.count; start += config.batchSize) {
-      if (config.maxSteps > 0 && stepIndex >= config.maxSteps) break training;
-      // Let queued messages (a cancel from the editor) run before the next step.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (options.signal?.aborted) {
-        stopped = 'cancelled';
-        message = `Cancelled before step ${stepIndex + 1} of ${totalSteps}.`;
-        break training;
+  try {
+    training: for (let epoch = 0; epoch < config.epochs; epoch++) {
+      const order = seededPermutation(trainSet.count, config.seed * 7919 + epoch);
+      epochLossSum = 0;
+      epochSteps = 0;
+      for (let start = 0; start < trainSet.count; start += config.batchSize) {
+        if (config.maxSteps > 0 && stepIndex >= config.maxSteps) break training;
+        // Let queued messages (a cancel from the editor) run before the next step.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (options.signal?.aborted) {
+          stopped = 'cancelled';
+          message = `Cancelled before step ${stepIndex + 1} of ${totalSteps}.`;
+          break training;
+        }
+        const batch = sliceBatch(
+          trainSet,
+          order.subarray(start, Math.min(start + config.batchSize, trainSet.count)),
+        );
+        const stepStarted = performance.now();
+        const measure =
+          stepIndex === 0 || (config.memoryEvery > 0 && stepIndex % config.memoryEvery === 0);
+        const outcome = nativeStep
+          ? runNativeStep(nativeStep, batch, stepIndex + 1)
+          : await runGenericStep(batch, measure, stepIndex + 1);
+        if (measure) {
+          peakStepBytes = Math.max(peakStepBytes, outcome.memory.peakStepBytes);
+          emit({
+            type: 'memory',
+            step: stepIndex + 1,
+            ...outcome.memory,
+            microBatchSize: config.microBatchSize,
+          });
+        }
+        if (outcome.diverged) {
+          message = outcome.diverged;
+          stopped = 'diverged';
+          break training;
+        }
+        const values = outcome.values;
+        stepIndex++;
+        samples += batch.size;
+        trainingMs += performance.now() - stepStarted;
+        const taskLoss = values[0];
+        epochLossSum += taskLoss;
+        epochSteps++;
+        const nll: Record<string, number> = {};
+        batchless.forEach((layer, i) => (nll[layer.name] = values[i + 1]));
+        emit({
+          type: 'step',
+          step: stepIndex,
+          epoch: epoch + 1,
+          samples,
+          loss: Array.from(values.subarray(0, batchless.length + 1)).reduce((a, b) => a + b, 0),
+          taskLoss,
+          nll,
+          samplesPerSecond: samples / (trainingMs / 1000),
+          elapsedMs: performance.now() - started,
+        });
+        if (config.statsEvery > 0 && stepIndex % config.statsEvery === 0) {
+          nativeStep?.syncToModel();
+          emit({ type: 'stats', step: stepIndex, layers: snapshotLayers(normRefs) });
+        }
       }
-      const batch = sliceBatch(trainSet, order.subarray(start, Math.min(start + config.batchSize, trainSet.count)));
-      const stepStarted = performance.now();
-      const measure = stepIndex === 0 || (config.memoryEvery > 0 && stepIndex % config.memoryEvery === 0);
-      const outcome = nativeStep ? runNativeStep(nativeStep, batch, stepIndex + 1) : await runGenericStep(batch, measure, stepIndex + 1);
-      if (measure) {
-        peakStepBytes = Math.max(peakStepBytes, outcome.memory.peakStepBytes);
-        emit({ type: 'memory', step: stepIndex + 1, ...outcome.memory, microBatchSize: config.microBatchSize });
-      }
-      if (outcome.diverged) {
-        message = outcome.diverged;
-        stopped = 'diverged';
-        break training;
-      }
-      const values = outcome.values;
-      stepIndex++;
-      samples += batch.size;
-      trainingMs += performance.now() - stepStarted;
-      const taskLoss = values[0];
-      epochLossSum += taskLoss;
-      epochSteps++;
-      const nll: Record<string, number> = {};
-      batchless.forEach((layer, i) => (nll[layer.name] = values[i + 1]));
-      emit({
-        type: 'step',
-        step: stepIndex,
-        epoch: epoch + 1,
-        samples,
-        loss: Array.from(values.subarray(0, batchless.length + 1)).reduce((a, b) => a + b, 0),
-        taskLoss,
-        nll,
-        samplesPerSecond: samples / (trainingMs / 1000),
-        elapsedMs: performance.now() - started,
-      });
-      if (config.statsEvery > 0 && stepIndex % config.statsEvery === 0) {
-        nativeStep?.syncToModel();
-        emit({ type: 'stats', step: stepIndex, layers: snapshotLayers(normRefs) });
+    }
+  } finally {
+    optimizer?.dispose();
+    // Whatever ended the loop, the model keeps what the native step trained so far.
+    if (nativeStep) {
+      try {
+        nativeStep.syncToModel();
+      } finally {
+        nativeStep.dispose();
       }
     }
   }
-  optimizer.dispose();
-  nativeStep?.syncToModel();
-  nativeStep?.dispose();
 
-  const evaluation = testSet ? await evaluate(model, testSet, config.evalChunk, step.fromProbabilities) : { accuracy: NaN, loss: NaN, count: 0 };
-  if (testSet) emit({ type: 'eval', step: stepIndex, testAccuracy: evaluation.accuracy, testLoss: evaluation.loss });
+  const evaluation = testSet
+    ? await evaluate(model, testSet, config.evalChunk, step.fromProbabilities)
+    : { accuracy: NaN, loss: NaN, count: 0 };
+  if (testSet)
+    emit({
+      type: 'eval',
+      step: stepIndex,
+      testAccuracy: evaluation.accuracy,
+      testLoss: evaluation.loss,
+    });
   const layers = snapshotLayers(normRefs);
-  if (config.statsEvery === 0 || stepIndex % config.statsEvery !== 0) emit({ type: 'stats', step: stepIndex, layers });
+  if (config.statsEvery === 0 || stepIndex % config.statsEvery !== 0)
+    emit({ type: 'stats', step: stepIndex, layers });
   const summary: TrainSummary = {
     backend: tf.getBackend(),
     steps: stepIndex,
@@ -218,20 +301,44 @@ function initializeStatistics(
   // 'auto': statistics that came from somewhere (a converted BN layer, a trained file) are kept;
   // fresh layers (μ=0, σ=1) start from the data, since short runs cannot catch up from there.
   const fresh = batchless.every((layer) => layer.hasInitialStatistics());
-  const mode = config.init === 'auto' ? (options.fromConversion || !fresh ? 'keep' : 'data') : config.init;
+  const mode =
+    config.init === 'auto' ? (options.fromConversion || !fresh ? 'keep' : 'data') : config.init;
   if (mode === 'data' && config.initSamples > 0) {
     const sample = takeDataset(shuffleDataset(trainSet, config.seed + 1), config.initSamples);
-    const result = initializeFromData(model, batchless, sliceBatch(sample, 0, sample.count), trainSet.inputShape);
-    emit({ type: 'init', source: 'data', samples: result.samples, strata: result.strata, layers: snapshotLayers(normRefs) });
+    const result = initializeFromData(
+      model,
+      batchless,
+      sliceBatch(sample, 0, sample.count),
+      trainSet.inputShape,
+    );
+    emit({
+      type: 'init',
+      source: 'data',
+      samples: result.samples,
+      strata: result.strata,
+      layers: snapshotLayers(normRefs),
+    });
     return;
   }
-  emit({ type: 'init', source: mode === 'keep' ? 'keep' : 'default', samples: 0, strata: [], layers: snapshotLayers(normRefs) });
+  emit({
+    type: 'init',
+    source: mode === 'keep' ? 'keep' : 'default',
+    samples: 0,
+    strata: [],
+    layers: snapshotLayers(normRefs),
+  });
 }
 
 /** The per-example input shape of a single-input model. */
 export function modelInputShape(model: tf.LayersModel): number[] {
-  if (model.inputs.length !== 1) throw new Error(`Training needs a model with one input; '${model.name}' has ${model.inputs.length}`);
+  if (model.inputs.length !== 1)
+    throw new Error(
+      `Training needs a model with one input; '${model.name}' has ${model.inputs.length}`,
+    );
   const shape = model.inputs[0].shape.slice(1);
-  if (shape.some((d) => d === null)) throw new Error(`Model '${model.name}' has an input with unknown dimensions ${JSON.stringify(model.inputs[0].shape)}`);
+  if (shape.some((d) => d === null))
+    throw new Error(
+      `Model '${model.name}' has an input with unknown dimensions ${JSON.stringify(model.inputs[0].shape)}`,
+    );
   return shape as number[];
 }
