@@ -106,6 +106,7 @@ export class NativeStep {
       const g = grads.get(v.name);
       if (g) out[v.name] = ops.toTfjs(g);
     }
+    ops.dispose(...[...grads].filter(([name]) => !(name in out)).map(([, g]) => g));
     const all = ops.toTfjs(values);
     const lossParts = tf.slice(all, 0, all.size - 1) as tf.Tensor1D;
     all.dispose();

@@ -270,7 +270,8 @@ export class NativeOps {
 }
 
 function collectIds(value: unknown, into: Set<number>): void {
-  if (!value || typeof value !== 'object') return;
+  // tfjs tensors (a tf.Variable named in a result, say) hold no native handles of ours.
+  if (!value || typeof value !== 'object' || value instanceof tf.Tensor) return;
   if (Array.isArray(value) || value instanceof Map) {
     for (const v of value.values()) collectIds(v, into);
     return;
