@@ -114,17 +114,17 @@ export class NativeOps {
     return this.constant(new Float32Array([value]), []);
   }
 
-  /** A fixed float scalar, made once and kept until `dispose`: constants cost a dispatch each too. */
+  /** A fixed float scalar, made once and kept until `release`: constants cost a dispatch each too. */
   scalar(value: number): Native {
     return this.cached(`s${value}`, () => new Float32Array([value]), []);
   }
 
-  /** A fixed int32 vector (shapes, axes), made once and kept until `dispose`. */
+  /** A fixed int32 vector (shapes, axes), made once and kept until `release`. */
   ints(values: readonly number[]): Native {
     return this.cached(`i${values.join(',')}`, () => Int32Array.from(values), [values.length]);
   }
 
-  /** A fixed float tensor of one value (ones, zeros), made once and kept until `dispose`. */
+  /** A fixed float tensor of one value (ones, zeros), made once and kept until `release`. */
   filled(value: number, shape: number[]): Native {
     return this.cached(`f${value}:${shape.join(',')}`, () => new Float32Array(elementCount(shape)).fill(value), shape);
   }
