@@ -43,6 +43,9 @@ describe('engine-backed commands', () => {
     assert.strictEqual(summary.steps, 5);
     const training = api.panels.state('training');
     assert.ok(training.view === 'training');
+    // On the native backend every layer of builtin:mlp has a native step; elsewhere the view says why not.
+    if (training.state.backend === 'tensorflow') assert.strictEqual(training.state.stepPath, 'native');
+    else assert.ok(training.state.stepPath === 'generic' && training.state.stepPathReason, JSON.stringify(training.state));
     assert.deepStrictEqual(
       training.state.steps.map((s) => s.step),
       [1, 2, 3, 4, 5],
@@ -51,6 +54,31 @@ describe('engine-backed commands', () => {
     assert.ok(
       memory.view === 'memory' && memory.state.perStep.length >= 1,
       'the first step was measured',
+    );
+  });
+
+  it('puts Convert lenses on real BN calls only, not on ones in comments or strings', async () => {
+    const file = path.join(workspace, 'lenses.ts');
+    fs.writeFileSync(
+      file,
+      [
+        "import * as tf from '@tensorflow/tfjs';",
+        '// model.add(tf.layers.batchNormalization());',
+        "const note = 'tf.layers.batchNormalization() goes after the dense layer';",
+        'const model = tf.sequential();',
+        'model.add(tf.layers.batchNormalization());',
+        '',
+      ].join('\n'),
+    );
+    const document = await vscode.workspace.openTextDocument(file);
+    const lenses = (await vscode.commands.executeCommand(
+      'vscode.executeCodeLensProvider',
+      document.uri,
+    )) as vscode.CodeLens[];
+    const convert = lenses.filter((l) => l.command?.command === 'batchless.convertModel');
+    assert.deepStrictEqual(
+      convert.map((l) => l.range.start.line),
+      [4],
     );
   });
 
