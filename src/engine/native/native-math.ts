@@ -30,11 +30,14 @@ export function reduceAll(ops: NativeOps, x: Native): Native {
 }
 
 /**
- * Σ over N, H, W of an NHWC map, one axis at a time (W, then H, then N), as the generic path sums:
- * runs of 28 and 64 terms instead of one of 50k keep the σ gradient's digits, which matter since
- * near a good σ it is a small difference of nearly equal terms.
+ * Σ over N, H, W of an NHWC map in three short runs (N, then H, then W terms per sum), each a
+ * reduction over the leading axis of a reshaped view, the fast case for TensorFlow's Sum. One
+ * run over all N·H·W terms loses digits the σ gradient needs: near a good σ it is a small
+ * difference of nearly equal terms.
  */
 export function stagedSum(ops: NativeOps, x: Native): Native {
-  const channels = x.shape[3];
-  return reshape(ops, reduce(ops, 'Sum', reduce(ops, 'Sum', reduce(ops, 'Sum', x, [2], true), [1], true), [0], true), [channels]);
+  const [n, h, w, c] = x.shape;
+  const overBatch = reduce(ops, 'Sum', reshape(ops, x, [n, h * w * c]), [0]);
+  const overRows = reduce(ops, 'Sum', reshape(ops, overBatch, [h, w * c]), [0]);
+  return reduce(ops, 'Sum', reshape(ops, overRows, [w, c]), [0]);
 }
