@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Batch, sliceBatch } from '../engine/data/dataset';
-import { batchGradients } from '../engine/train/batch-gradients';
+import { batchGradients, stepModelOf } from '../engine/train/batch-gradients';
 import { loadSessionData } from '../engine/data/session-split';
 import {
   BuiltinModelName,
@@ -134,14 +134,7 @@ function nativeRows(
   batch: Batch,
   options: BenchOptions,
 ): ExactnessRow[] {
-  const step = {
-    model,
-    batchless: findBatchlessLayers(model),
-    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
-    inputShape: builtinInputShape(name),
-    numClasses: 10,
-    fromProbabilities: false,
-  };
+  const step = stepModelOf(model, builtinInputShape(name), 10);
   const native = NativeStep.compile(step, { optimizer: 'adam', learningRate: 1e-3, statsLearningRate: 0 });
   if (!(native instanceof NativeStep)) return [];
   try {
@@ -188,14 +181,7 @@ function globalRelDiff(
   inputShape: number[],
 ): number {
   const saved = model.getWeights().map((w) => w.clone());
-  const step = {
-    model,
-    batchless: findBatchlessLayers(model),
-    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
-    inputShape,
-    numClasses: 10,
-    fromProbabilities: false,
-  };
+  const step = stepModelOf(model, inputShape, 10);
   const full = batchGradients(step, batch, batch.size);
   model.setWeights(saved);
   const acc = batchGradients(step, batch, micro);

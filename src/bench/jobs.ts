@@ -7,8 +7,7 @@ import {
   buildBuiltinModel,
   builtinInputShape,
 } from '../engine/models/builtin';
-import { findBatchlessLayers } from '../engine/models/norm-layers';
-import { batchGradients } from '../engine/train/batch-gradients';
+import { batchGradients, stepModelOf } from '../engine/train/batch-gradients';
 import { train } from '../engine/train/trainer';
 import type { StepEvent } from '../shared/train-events';
 
@@ -157,14 +156,7 @@ async function kernelsPerMicroBatch(
   y: Int32Array,
   inputShape: number[],
 ): Promise<number> {
-  const step = {
-    model,
-    batchless: findBatchlessLayers(model),
-    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
-    inputShape,
-    numClasses: 10,
-    fromProbabilities: false,
-  };
+  const step = stepModelOf(model, inputShape, 10);
   const per = inputShape.reduce((a, b) => a * b, 1);
   const batch = { x: x.slice(0, 2 * per), y: y.slice(0, 2), size: 2 };
   const info = await tf.profile(() => {

@@ -13,11 +13,10 @@ import type { StdParametrization } from '../../src/engine/layers/std-parametriza
 import { buildBuiltinModel, BuiltinModelName } from '../../src/engine/models/builtin';
 import { findBatchlessLayers } from '../../src/engine/models/norm-layers';
 import { NativeStep } from '../../src/engine/native/native-step';
-import { batchGradients, StepModel } from '../../src/engine/train/batch-gradients';
+import { batchGradients, StepModel, stepModelOf } from '../../src/engine/train/batch-gradients';
 import type { OptimizerName } from '../../src/engine/train/config';
 import { initializeFromData } from '../../src/engine/train/data-init';
 import { StepOptimizer } from '../../src/engine/train/optimizers';
-import { outputIsProbability } from '../../src/engine/train/task-loss';
 import { train } from '../../src/engine/train/trainer';
 import type { StartEvent, TrainEvent } from '../../src/shared/train-events';
 
@@ -29,15 +28,7 @@ before(async () => {
 });
 
 function stepModel(model: tf.LayersModel): StepModel {
-  const inputShape = model.inputs[0].shape.slice(1) as number[];
-  return {
-    model,
-    batchless: findBatchlessLayers(model),
-    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
-    inputShape,
-    numClasses: 10,
-    fromProbabilities: outputIsProbability(model),
-  };
+  return stepModelOf(model, model.inputs[0].shape.slice(1) as number[], 10);
 }
 
 function batchOf(model: tf.LayersModel, from: number, size: number): Batch {

@@ -1,10 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/dataset';
-import { findBatchlessLayers } from '../models/norm-layers';
-import { StepModel, batchGradients } from '../train/batch-gradients';
+import { batchGradients, stepModelOf } from '../train/batch-gradients';
 import type { OptimizerName } from '../train/config';
 import { makeOptimizer } from '../train/optimizers';
-import { outputIsProbability } from '../train/task-loss';
 import { BufferTracker, PeakSnapshot, StepPhase, TrackedBuffer, byteSize } from './buffer-tracker';
 import { LowerBound, analyticLowerBound } from './lower-bound';
 import { ProcessPeak, measureProcessPeak } from './process-memory';
@@ -102,14 +100,7 @@ export async function measureStepBreakdown(
     values: w.read().dataSync().slice(),
     shape: w.shape as number[],
   }));
-  const step: StepModel = {
-    model,
-    batchless: findBatchlessLayers(model),
-    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
-    inputShape: options.inputShape,
-    numClasses: options.numClasses,
-    fromProbabilities: outputIsProbability(model),
-  };
+  const step = stepModelOf(model, options.inputShape, options.numClasses);
   const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables));
   const optimizer = makeOptimizer(optimizerName, 1e-3);
   try {

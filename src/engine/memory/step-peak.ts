@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/dataset';
-import { findBatchlessLayers } from '../models/norm-layers';
-import { batchGradients } from '../train/batch-gradients';
-import { outputIsProbability } from '../train/task-loss';
+import { batchGradients, stepModelOf } from '../train/batch-gradients';
 import { measurePeakStep } from './peak-step';
 
 /**
@@ -11,14 +9,7 @@ import { measurePeakStep } from './peak-step';
  */
 export async function measureGradientStep(model: tf.LayersModel, batch: Batch, microBatchSize: number, inputShape: number[], numClasses: number): Promise<number> {
   const saved = model.getWeights().map((w) => w.clone());
-  const step = {
-    model,
-    batchless: findBatchlessLayers(model),
-    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
-    inputShape,
-    numClasses,
-    fromProbabilities: outputIsProbability(model),
-  };
+  const step = stepModelOf(model, inputShape, numClasses);
   const { result, peakStepBytes } = await measurePeakStep(() => batchGradients(step, batch, microBatchSize));
   tf.dispose([result.grads, result.lossParts]);
   model.setWeights(saved); // BN moving averages moved during the measured pass

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/dataset';
-import { findBatchlessLayers, findNormLayers } from '../models/norm-layers';
-import { StepModel, batchGradients } from './batch-gradients';
-import { outputIsProbability } from './task-loss';
+import { findNormLayers } from '../models/norm-layers';
+import { batchGradients, stepModelOf } from './batch-gradients';
 
 export interface VariableDifference {
   variable: string;
@@ -32,14 +31,7 @@ export interface AccumulationReport {
  */
 export function checkAccumulation(model: tf.LayersModel, batch: Batch, microBatchSize: number, inputShape: number[], numClasses: number): AccumulationReport {
   const saved = model.getWeights().map((w) => w.clone());
-  const step: StepModel = {
-    model,
-    batchless: findBatchlessLayers(model),
-    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
-    inputShape,
-    numClasses,
-    fromProbabilities: outputIsProbability(model),
-  };
+  const step = stepModelOf(model, inputShape, numClasses);
   const full = batchGradients(step, batch, batch.size);
   model.setWeights(saved); // undo BN moving-average updates made by the first pass
   const accumulated = batchGradients(step, batch, microBatchSize);

@@ -3,7 +3,8 @@ import type { Batch } from '../data/dataset';
 import type { BatchlessNormalization } from '../layers/batchless-normalization';
 import { withInputObserver } from '../layers/input-observers';
 import { invStd, logStd } from '../layers/std-parametrization';
-import { taskLoss } from './task-loss';
+import { findBatchlessLayers } from '../models/norm-layers';
+import { outputIsProbability, taskLoss } from './task-loss';
 
 /** What a training step differentiates, resolved once per session. */
 export interface StepModel {
@@ -15,6 +16,18 @@ export interface StepModel {
   inputShape: number[];
   numClasses: number;
   fromProbabilities: boolean;
+}
+
+/** The StepModel of a single-input model: its batchless layers, trainable variables and loss form. */
+export function stepModelOf(model: tf.LayersModel, inputShape: number[], numClasses: number): StepModel {
+  return {
+    model,
+    batchless: findBatchlessLayers(model),
+    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
+    inputShape,
+    numClasses,
+    fromProbabilities: outputIsProbability(model),
+  };
 }
 
 /**

@@ -12,12 +12,11 @@ import {
 import { measurePeakStep } from '../memory/peak-step';
 import { findBatchlessLayers, findNormLayers } from '../models/norm-layers';
 import { channelCount, snapshotLayers } from '../stats/layer-snapshot';
-import { BatchGradients, StepModel, batchGradients } from './batch-gradients';
+import { BatchGradients, batchGradients, stepModelOf } from './batch-gradients';
 import { TrainConfig, resolveTrainConfig } from './config';
 import { initializeFromData } from './data-init';
 import { evaluate } from './evaluate';
 import { StepOptimizer } from './optimizers';
-import { outputIsProbability } from './task-loss';
 import { describeNonFinite } from './divergence';
 import { NativeStep } from '../native/native-step';
 
@@ -53,15 +52,8 @@ export async function train(
   const trainSet = reshapeDataset(data.train, inputShape);
   const testSet = data.test ? reshapeDataset(data.test, inputShape) : undefined;
   const normRefs = findNormLayers(model);
-  const batchless = findBatchlessLayers(model);
-  const step: StepModel = {
-    model,
-    batchless,
-    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
-    inputShape,
-    numClasses: trainSet.numClasses,
-    fromProbabilities: outputIsProbability(model),
-  };
+  const step = stepModelOf(model, inputShape, trainSet.numClasses);
+  const batchless = step.batchless;
   const native =
     config.stepPath === 'generic'
       ? { reason: "asked for with stepPath 'generic'" }
