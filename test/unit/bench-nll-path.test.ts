@@ -16,23 +16,12 @@ import {
 import { withInputObserver } from '../../src/engine/layers/input-observers';
 import { buildBuiltinModel } from '../../src/engine/models/builtin';
 import { findBatchlessLayers } from '../../src/engine/models/norm-layers';
-import { batchGradients, StepModel } from '../../src/engine/train/batch-gradients';
+import { batchGradients, StepModel, stepModelOf } from '../../src/engine/train/batch-gradients';
 import { taskLoss } from '../../src/engine/train/task-loss';
 
 before(async () => {
   await setBackend('cpu');
 });
-
-function stepOf(model: tf.LayersModel, inputShape: number[], numClasses: number): StepModel {
-  return {
-    model,
-    batchless: findBatchlessLayers(model),
-    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
-    inputShape,
-    numClasses,
-    fromProbabilities: false,
-  };
-}
 
 /** The general path: one backward pass over task + Σ nll, every variable, the whole batch. */
 function reference(
@@ -141,7 +130,7 @@ test('dense, every σ parametrization, gauged and not: gradients and NLL values 
     .apply(h) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: output });
   perturbStatistics(model, 7);
-  const step = stepOf(model, [784], 10);
+  const step = stepModelOf(model, [784], 10);
   for (const micro of [12, 5, 1])
     compare(step, sliceBatch(mnist, 0, 12), micro, `dense micro ${micro}`);
   model.dispose();
@@ -150,7 +139,7 @@ test('dense, every σ parametrization, gauged and not: gradients and NLL values 
 test('builtin:cnn (statistics over batch, height and width): micro 1 and 3 of 6', () => {
   const model = buildBuiltinModel('cnn', { norm: 'batchless', seed: 2 });
   perturbStatistics(model, 11);
-  const step = stepOf(model, [28, 28, 1], 10);
+  const step = stepModelOf(model, [28, 28, 1], 10);
   const batch = sliceBatch(reshapeDataset(mnist, [28, 28, 1]), 0, 6);
   for (const micro of [6, 3, 1]) compare(step, batch, micro, `cnn micro ${micro}`);
   model.dispose();
@@ -182,7 +171,7 @@ test('a layer called twice: its NLL is the sum over both calls, as before', () =
     .apply(tf.layers.concatenate().apply([a, b])) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: output });
   perturbStatistics(model, 3);
-  const step = stepOf(model, [784], 10);
+  const step = stepModelOf(model, [784], 10);
   for (const micro of [8, 3])
     compare(step, sliceBatch(mnist, 0, 8), micro, `shared micro ${micro}`);
   model.dispose();
@@ -190,7 +179,7 @@ test('a layer called twice: its NLL is the sum over both calls, as before', () =
 
 test('no tensors leak from the sums path', () => {
   const model = buildBuiltinModel('mlp', { norm: 'batchless', seed: 1 });
-  const step = stepOf(model, [784], 10);
+  const step = stepModelOf(model, [784], 10);
   const batch = sliceBatch(mnist, 0, 6);
   const first = batchGradients(step, batch, 2);
   tf.dispose([first.grads, first.lossParts]);
