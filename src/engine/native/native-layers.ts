@@ -36,13 +36,21 @@ export interface Forward {
   movingUpdates?: { role: WeightRole; batchValue: Native; momentum: number }[];
 }
 
+/**
+ * A layer's inputs for one step: its weights' current values, plus what a layer derives from
+ * them once per step (`prepare`), since the weights do not change between micro-batches.
+ */
+export type LayerValues = Partial<Record<WeightRole | 'invStd' | 'scale' | 'variance', Native>>;
+
 export interface NativeLayer {
   name: string;
   /** Marks the layers the compiler may reorder (see compileLayers). */
   kind?: 'relu' | 'maxPool';
   weights: LayerWeight[];
   batchless?: BatchlessNormalization;
-  forward(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>): Forward;
+  /** Values derived from the weights, computed once per step and passed to every forward. */
+  prepare?(ops: NativeOps, w: LayerValues): LayerValues;
+  forward(ops: NativeOps, x: Native, w: LayerValues): Forward;
 }
 
 export type Activation = 'linear' | 'relu';
@@ -52,7 +60,7 @@ function activationGrad(ops: NativeOps, dy: Native, y: Native, activation: Activ
   return activation === 'relu' ? ops.unary('ReluGrad', dy, y) : dy;
 }
 
-export function dense(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>, activation: Activation): Forward {
+export function dense(ops: NativeOps, x: Native, w: LayerValues, activation: Activation): Forward {
   const kernel = w.kernel!;
   let z = matMul(ops, x, kernel);
   if (w.bias) z = biasAdd(ops, z, w.bias);
@@ -68,7 +76,7 @@ export function dense(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, N
   };
 }
 
-export function conv2d(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>, strides: number[], padding: string, activation: Activation): Forward {
+export function conv2d(ops: NativeOps, x: Native, w: LayerValues, strides: number[], padding: string, activation: Activation): Forward {
   const kernel = w.kernel!;
   const attrs = [ops.float32(), ops.int('strides', [1, strides[0], strides[1], 1]), ops.bool('use_cudnn_on_gpu', true), ops.string('padding', padding), ops.string('data_format', 'NHWC'), ops.int('dilations', [1, 1, 1, 1])];
   let z = ops.run('Conv2D', attrs, [x, kernel])[0];
@@ -120,7 +128,7 @@ export function globalAveragePool(ops: NativeOps, x: Native): Forward {
  * Batch normalization in training mode, as tfjs computes it: normalized with the micro-batch's
  * mean and biased variance, and those moved into the moving averages with `momentum`.
  */
-export function batchNorm(ops: NativeOps, x: Native, w: Partial<Record<WeightRole, Native>>, epsilon: number, momentum: number): Forward {
+export function batchNorm(ops: NativeOps, x: Native, w: LayerValues, epsilon: number, momentum: number): Forward {
   const flat = x.shape.length === 2;
   const x4 = flat ? reshape(ops, x, [x.shape[0], 1, 1, x.shape[1]]) : x;
   const empty = ops.filled(0, [0]);
@@ -153,18 +161,28 @@ export function nativeInvStd(ops: NativeOps, stored: Native, kind: StdParametriz
   }
 }
 
+/** 1/σ, the scale γ/σ, and σ² (what the fused kernels take), once per step for a batchless layer. */
+export function batchlessValues(ops: NativeOps, layer: BatchlessNormalization, w: LayerValues): LayerValues {
+  const invStd = nativeInvStd(ops, w.std!, layer.stdParametrization, layer.epsilon);
+  return {
+    invStd,
+    scale: w.gamma ? ops.unary('Mul', invStd, w.gamma) : invStd,
+    variance: ops.unary('Reciprocal', ops.unary('Square', invStd)),
+  };
+}
+
 /**
  * y = (a − μ)·(γ/σ) + β with μ, σ held constant for the task loss (method.md), and the per-channel
  * sums the NLL needs. Rank 2 in element-wise ops (cheap at [B, C]); rank 4 in TensorFlow's fused
  * batch-norm kernels in inference mode, which compute exactly this affine map and its gradients
  * from a given mean and variance, far faster than broadcasting over an NHWC map.
  */
-export function batchless(ops: NativeOps, layer: BatchlessNormalization, x: Native, w: Partial<Record<WeightRole, Native>>): Forward {
+export function batchless(ops: NativeOps, x: Native, w: LayerValues): Forward {
   const channels = x.shape[x.shape.length - 1];
-  const inv = nativeInvStd(ops, w.std!, layer.stdParametrization, layer.epsilon);
+  const inv = w.invStd!;
   const count = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
   if (x.shape.length === 2) {
-    const factor = w.gamma ? ops.unary('Mul', inv, w.gamma) : inv;
+    const factor = w.scale!;
     const centred = ops.unary('Sub', x, w.mean!);
     const scaled = ops.unary('Mul', centred, factor);
     const y = w.beta ? ops.unary('AddV2', scaled, w.beta) : scaled;
@@ -183,7 +201,7 @@ export function batchless(ops: NativeOps, layer: BatchlessNormalization, x: Nati
   const ones = () => ops.filled(1, [channels]);
   const zeros = () => ops.filled(0, [channels]);
   const gamma = w.gamma ?? ones();
-  const variance = ops.unary('Reciprocal', ops.unary('Square', inv));
+  const variance = w.variance!;
   const inference = [ops.float32(), ops.float32('U'), ops.float('epsilon', 0), ops.float('exponential_avg_factor', 1), ops.string('data_format', 'NHWC'), ops.bool('is_training', false)];
   const normalized = ops.run('FusedBatchNormV3', inference, [x, gamma, w.beta ?? zeros(), w.mean!, variance], 6);
   // Σ(a−μ) and Σ(a−μ)² per channel, a − μ from the same fused kernel (variance 1, scale 1,

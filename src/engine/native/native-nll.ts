@@ -1,19 +1,20 @@
 import type { BatchlessNormalization } from '../layers/batchless-normalization';
 import { reduceAll } from './native-math';
-import { StatisticsSums, nativeInvStd } from './native-layers';
+import type { LayerValues, StatisticsSums } from './native-layers';
 import type { Native, NativeOps } from './tf-native';
 
 /**
  * A layer's NLL over the batch and its μ/σ gradients from Σ(a − μ) = S1 and Σ(a − μ)² = S2 per
- * channel (K elements each, C channels), in closed form (batch-gradients.ts has the same loss
+ * channel (K elements each, C channels), with 1/σ from the layer's per-step values, in closed form (batch-gradients.ts has the same loss
  * through autodiff):
  *   NLL = mean_c log σ_c + (1/2KC) Σ_c S2_c/σ_c²,   ∂/∂μ_c = −S1_c/(KC σ_c²),
  *   ∂/∂σ_c = 1/(Cσ_c) − S2_c/(KC σ_c³), then through the stored parametrization.
  */
-export function nllFromSums(ops: NativeOps, layer: BatchlessNormalization, stored: Native, s: StatisticsSums) {
+export function nllFromSums(ops: NativeOps, layer: BatchlessNormalization, w: LayerValues, s: StatisticsSums) {
+  const stored = w.std!;
+  const inv = w.invStd!;
   const channels = stored.shape.reduce((a, b) => a * b, 1);
   const kc = s.count * channels;
-  const inv = nativeInvStd(ops, stored, layer.stdParametrization, layer.epsilon);
   const inv2 = ops.unary('Square', inv);
   const weighted = ops.unary('Mul', s.second, inv2);
   const halfMeanSquare = ops.unary('Mul', reduceAll(ops, weighted), ops.scalar(0.5 / kc));

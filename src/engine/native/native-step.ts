@@ -4,7 +4,7 @@ import type { StepModel } from '../train/batch-gradients';
 import type { OptimizerName } from '../train/config';
 import { compileLayers } from './compile-layers';
 import { reduceAll } from './native-math';
-import { LayerWeight, NativeLayer, StatisticsSums, WeightRole } from './native-layers';
+import { LayerValues, LayerWeight, NativeLayer, StatisticsSums } from './native-layers';
 import { nllFromSums } from './native-nll';
 import { NativeOptimizer } from './native-optimizer';
 import { Native, NativeOps } from './tf-native';
@@ -145,12 +145,11 @@ export class NativeStep {
     const ops = this.ops;
     const values = new Map<tf.Variable, Native>();
     for (const slot of this.slots.values()) values.set(slot.tfjs, ops.readVariable(slot.native));
-    const weightsOf = (layer: NativeLayer) => {
-      const w: Partial<Record<WeightRole, Native>> = {};
+    const layerWeights = this.layers.map((layer) => {
+      const w: LayerValues = {};
       for (const weight of layer.weights) w[weight.role] = values.get(weight.variable);
-      return w;
-    };
-    const layerWeights = this.layers.map(weightsOf);
+      return { ...w, ...layer.prepare?.(ops, w) };
+    });
     let grads: Map<string, Native> | undefined;
     let taskSum: Native | undefined;
     const sums = new Map<NativeLayer, StatisticsSums>();
@@ -182,12 +181,11 @@ export class NativeStep {
     }
     if (!grads || !taskSum) throw new Error('NativeStep: the batch is empty');
     const nll: Native[] = [];
-    for (const layer of this.layers) {
+    for (const [i, layer] of this.layers.entries()) {
       if (!layer.batchless) continue;
       const s = sums.get(layer);
       if (!s) throw new Error(`Layer '${layer.name}' was not called in the forward pass`);
-      const w = weightsOf(layer);
-      const result = nllFromSums(ops, layer.batchless, w.std!, s);
+      const result = nllFromSums(ops, layer.batchless, layerWeights[i], s);
       nll.push(result.value);
       const [mean, std] = layer.batchless.statisticsVariables();
       grads.set(mean.name, result.meanGrad);
@@ -202,7 +200,7 @@ export class NativeStep {
   }
 
   /** Forward and backward of one micro-batch: gradients pre-weighted by m/B (the loss is Σ over the micro-batch / B). */
-  private microBatch(batch: Batch, start: number, end: number, layerWeights: Partial<Record<WeightRole, Native>>[]) {
+  private microBatch(batch: Batch, start: number, end: number, layerWeights: LayerValues[]) {
     const ops = this.ops;
     const size = end - start;
     const perExample = this.step.inputShape.reduce((a, b) => a * b, 1);
