@@ -154,7 +154,12 @@ function engineConfig(mode) {
     ...common(mode),
     name: 'engine',
     target: 'node',
-    entry: { engine: './src/engine/index.ts', worker: './src/worker/main.ts' },
+    entry: {
+      engine: './src/engine/index.ts',
+      worker: './src/worker/main.ts',
+      // Started by the native step with worker_threads, found beside the bundles (step-helpers.ts).
+      'step-helper-thread': './src/engine/native/step-helper-thread.ts',
+    },
     output: { path: dist, filename: '[name].js', library: { type: 'commonjs2' } },
     externals: [
       ({ request }, callback) =>

@@ -18,6 +18,12 @@ export class Config {
       : 'auto';
   }
 
+  /** TensorFlow's intra-op threads for the engine worker; 0 lets TensorFlow use every CPU. */
+  get threads(): number {
+    const raw = this.section().get<number>('engine.threads', 0);
+    return Number.isInteger(raw) && raw > 0 ? raw : 0;
+  }
+
   private section(): vscode.WorkspaceConfiguration {
     return vscode.workspace.getConfiguration(SECTION);
   }

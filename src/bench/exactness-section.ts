@@ -135,7 +135,11 @@ function nativeRows(
   options: BenchOptions,
 ): ExactnessRow[] {
   const step = stepModelOf(model, builtinInputShape(name), 10);
-  const native = NativeStep.compile(step, { optimizer: 'adam', learningRate: 1e-3, statsLearningRate: 0 });
+  const native = NativeStep.compile(step, {
+    optimizer: 'adam',
+    learningRate: 1e-3,
+    statsLearningRate: 0,
+  });
   if (!(native instanceof NativeStep)) return [];
   try {
     const full = native.gradientsAsTfjs(batch, batch.size);
@@ -145,12 +149,22 @@ function nativeRows(
       const names = Object.keys(full.grads);
       const perVariable = tf.tidy(() =>
         names.map((n) => {
-          const [diff, scale] = tf.stack([tf.max(tf.abs(tf.sub(acc.grads[n], full.grads[n]))), tf.max(tf.abs(full.grads[n]))]).dataSync();
+          const [diff, scale] = tf
+            .stack([
+              tf.max(tf.abs(tf.sub(acc.grads[n], full.grads[n]))),
+              tf.max(tf.abs(full.grads[n])),
+            ])
+            .dataSync();
           return { name: n, diff, rel: scale > 0 ? diff / scale : diff };
         }),
       );
       const [d, f] = tf.tidy(() =>
-        tf.stack([tf.addN(names.map((n) => tf.sum(tf.square(tf.sub(acc.grads[n], full.grads[n]))))), tf.addN(names.map((n) => tf.sum(tf.square(full.grads[n]))))]).dataSync(),
+        tf
+          .stack([
+            tf.addN(names.map((n) => tf.sum(tf.square(tf.sub(acc.grads[n], full.grads[n]))))),
+            tf.addN(names.map((n) => tf.sum(tf.square(full.grads[n])))),
+          ])
+          .dataSync(),
       );
       tf.dispose([acc.grads, acc.lossParts]);
       const worst = perVariable.reduce((a, b) => (b.rel > a.rel ? b : a));

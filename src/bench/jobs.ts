@@ -36,6 +36,8 @@ export interface ThroughputResult {
   microBatchSize: number;
   steps: number;
   samplesPerSecond: number;
+  /** The median of the timed steps' wall times: robust to a shared machine's bursts of load. */
+  medianStepMs: number;
   /** Wall time per micro-batch (a step divided by its micro-batches). */
   msPerMicroBatch: number;
   /** True when the only step measured was the first (it includes one-off costs). */
@@ -87,6 +89,12 @@ async function useBackend(name?: BackendName): Promise<string> {
   return tf.getBackend();
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 export async function runJob(job: BenchJob): Promise<BenchJobResult> {
   return job.kind === 'throughput' ? runThroughput(job) : runAccuracy(job);
 }
@@ -126,6 +134,8 @@ async function runThroughput(job: ThroughputJob): Promise<ThroughputResult> {
   const samples = first ? last.samples - first.samples : last.samples;
   const timedSteps = first ? steps.length - warmup : steps.length;
   const microBatches = timedSteps * Math.ceil(job.batchSize / job.microBatchSize);
+  const timedEvents = first ? steps.slice(warmup - 1) : [{ elapsedMs: 0 }, ...steps];
+  const stepMs = timedEvents.slice(1).map((e, i) => e.elapsedMs - timedEvents[i].elapsedMs);
   const result: ThroughputResult = {
     backend,
     model: job.model,
@@ -134,6 +144,7 @@ async function runThroughput(job: ThroughputJob): Promise<ThroughputResult> {
     microBatchSize: job.microBatchSize,
     steps: timedSteps,
     samplesPerSecond: samples / (ms / 1000),
+    medianStepMs: median(stepMs),
     msPerMicroBatch: ms / microBatches,
     includesFirstStep: !timed,
     stepPath,

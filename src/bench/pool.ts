@@ -4,12 +4,14 @@ import type { BenchJob, BenchJobResult } from './jobs';
 
 /**
  * Runs jobs in `workers` child processes, each taking the next job when it finishes one; results
- * come back in the order of `jobs`. A worker that crashes fails the jobs it had.
+ * come back in the order of `jobs`. A worker that crashes fails the jobs it had. `env` adds to
+ * the children's environment (TF_NUM_INTRAOP_THREADS, read when TensorFlow loads).
  */
 export async function runInWorkers<R extends BenchJobResult>(
   jobs: BenchJob[],
   workers: number,
   onResult?: (result: R, index: number) => void,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<R[]> {
   const results: R[] = new Array(jobs.length);
   let next = 0;
@@ -21,7 +23,7 @@ export async function runInWorkers<R extends BenchJobResult>(
         const index = next++;
         child ??= fork(childPath, [], {
           stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-          env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+          env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', ...env },
         });
         results[index] = await ask<R>(child, index, jobs[index]);
         onResult?.(results[index], index);

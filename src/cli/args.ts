@@ -37,3 +37,21 @@ export function choiceOption<C extends string>(value: string | undefined, name: 
   if (!(choices as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${value}'`);
   return value as C;
 }
+
+/**
+ * Takes `--threads N` (any command) out of argv and sets TensorFlow's intra-op thread count,
+ * which TensorFlow reads once, when the tensorflow backend loads: so before any command runs.
+ */
+export function takeThreadsOption(argv: string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg !== '--threads' && !arg.startsWith('--threads=')) {
+      rest.push(arg);
+      continue;
+    }
+    const value = arg === '--threads' ? argv[++i] : arg.slice('--threads='.length);
+    env.TF_NUM_INTRAOP_THREADS = String(intOption(value ?? '', 'threads', 0));
+  }
+  return rest;
+}

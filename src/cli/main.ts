@@ -1,4 +1,4 @@
-import { UsageError } from './args';
+import { takeThreadsOption, UsageError } from './args';
 import { CHECK_USAGE, checkAccumulationCommand } from './commands/check-accumulation';
 
 import { CONVERT_USAGE, convertCommand } from './commands/convert';
@@ -21,11 +21,11 @@ Usage:
   ${MEMORY_USAGE}
   batchless --help
 
+Every command takes --threads N: TensorFlow's threads per op (TF_NUM_INTRAOP_THREADS; default every CPU).
 Environment: BATCHLESS_BACKEND=tensorflow|wasm|cpu picks the backend (default: the fastest that works).`;
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
   const abort = new AbortController();
   const onSigint = () => {
     if (abort.signal.aborted) process.exit(130);
@@ -34,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
+    const [command, ...rest] = takeThreadsOption(argv);
     switch (command) {
       case undefined:
       case '--help':

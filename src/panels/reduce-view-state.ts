@@ -108,6 +108,8 @@ function foldTraining(state: TrainingViewState, event: TrainEvent): TrainingView
         backend: event.backend,
         stepPath: event.stepPath,
         stepPathReason: event.stepPathReason,
+        stepThreads: event.stepThreads,
+        stepThreadsReason: event.stepThreadsReason,
         steps: [],
         evals: [],
       };

@@ -28,6 +28,8 @@ export interface EngineClientOptions {
   workerPath: string;
   /** BATCHLESS_BACKEND for the worker: 'auto' | 'tensorflow' | 'wasm' | 'cpu'. */
   backend?: string;
+  /** TF_NUM_INTRAOP_THREADS for the worker; 0 or absent: TensorFlow's default (every CPU). */
+  threads?: number;
   /** Extra environment (tests). */
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
@@ -65,6 +67,7 @@ export class EngineClient {
         ...this.options.env,
         ELECTRON_RUN_AS_NODE: '1',
         BATCHLESS_BACKEND: this.options.backend ?? 'auto',
+        ...(this.options.threads ? { TF_NUM_INTRAOP_THREADS: String(this.options.threads) } : {}),
       },
       execArgv: [],
     });

@@ -11,6 +11,8 @@ import { EngineClient, JobHandlers, JobRequest } from './engine-client';
  */
 export class EngineSession implements vscode.Disposable {
   private client?: EngineClient;
+  /** The settings the running worker was started with: it is replaced when they change. */
+  private startedWith = '';
   private readonly backendChanged = new vscode.EventEmitter<BackendInfo>();
   /** Fires when a (re)started worker reports its backend. */
   readonly onDidStart = this.backendChanged.event;
@@ -52,9 +54,18 @@ export class EngineSession implements vscode.Disposable {
   }
 
   private ensureClient(): EngineClient {
+    // The backend and thread count are fixed when the worker loads TensorFlow: a changed setting
+    // takes effect with a fresh worker, started here for the next job once the current ones end.
+    const settings = JSON.stringify([this.config.backend, this.config.threads]);
+    if (this.client && settings !== this.startedWith && !this.client.busy) {
+      this.client.dispose();
+      this.client = undefined;
+    }
+    this.startedWith = this.client ? this.startedWith : settings;
     this.client ??= new EngineClient({
       workerPath: workerPath(this.extensionPath),
       backend: this.config.backend,
+      threads: this.config.threads,
       env: this.workerEnv(),
       log: (line) => this.log.info(line),
     });

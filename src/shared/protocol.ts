@@ -145,6 +145,9 @@ export interface TrainingViewState {
   /** Which training step ran ('native' or 'generic', from the start event) and why not native. */
   stepPath?: 'native' | 'generic';
   stepPathReason?: string;
+  /** Threads computing each step, and why that many (from the start event). */
+  stepThreads?: number;
+  stepThreadsReason?: string;
   steps: StepEvent[];
   evals: EvalEvent[];
   summary?: TrainSummary;

@@ -32,6 +32,9 @@ export interface StartEvent {
   stepPath?: 'native' | 'generic';
   /** Why the generic step runs, when the native one was possible in principle. */
   stepPathReason?: string;
+  /** Threads computing each step (each a share of the batch), and why that many. */
+  stepThreads?: number;
+  stepThreadsReason?: string;
 }
 
 /** μ/σ were initialized before the first step. */

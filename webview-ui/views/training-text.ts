@@ -31,7 +31,11 @@ export function settingsRows(state: TrainingViewState): [string, string | undefi
 
 /** 'native' or 'generic' in words, with the reason the native step did not run. */
 function stepPathText(state: TrainingViewState): string | undefined {
-  if (state.stepPath === 'native') return 'native (TensorFlow ops per layer)';
+  if (state.stepPath === 'native') {
+    const threads = state.stepThreads ?? 1;
+    const spread = threads > 1 ? `each batch spread over ${threads} threads` : 'on one thread';
+    return `native (TensorFlow ops per layer), ${spread}${state.stepThreadsReason ? ` (${state.stepThreadsReason})` : ''}`;
+  }
   if (state.stepPath === 'generic') return `generic (tfjs autodiff)${state.stepPathReason ? `: ${state.stepPathReason}` : ''}`;
   return undefined;
 }

@@ -13,7 +13,7 @@ import { formatBytes, formatNumber, formatPercent, summarize, table } from '../f
 export const TRAIN_USAGE = `batchless train --model builtin:mlp|builtin:cnn|<model file> --data mnist|<file.csv>|<x.npy,y.npy>|synthetic
                 [--norm batchless|batch|none] [--batch B] [--micro m] [--epochs E] [--steps N] [--seed S]
                 [--optimizer adam|sgd|momentum|rmsprop] [--lr X] [--stats-lr X] [--init auto|data|keep|default]
-                [--limit N] [--memory-budget 64MB] [--backend tensorflow|wasm|cpu] [--step-path auto|native|generic] [--json]`;
+                [--limit N] [--memory-budget 64MB] [--backend tensorflow|wasm|cpu] [--step-path auto|native|generic] [--step-threads N] [--json]`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -32,6 +32,7 @@ const OPTIONS = {
   backend: { type: 'string' },
   'memory-budget': { type: 'string' },
   'step-path': { type: 'string' },
+  'step-threads': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -52,6 +53,7 @@ export async function trainCommand(argv: string[], signal: AbortSignal): Promise
     statsLearningRate: values['stats-lr'] === undefined ? 0 : numberOption(values['stats-lr'], 'stats-lr', 1e-3),
     init: choiceOption(values.init, 'init', INIT_MODES, 'auto'),
     stepPath: choiceOption(values['step-path'], 'step-path', STEP_PATHS, 'auto'),
+    stepThreads: intOption(values['step-threads'], 'step-threads', 0, 0),
   };
   const norm = values.norm === undefined ? undefined : choiceOption(values.norm, 'norm', NORM_KINDS, 'batchless');
   const backend = await setBackend(values.backend as BackendName | undefined);
@@ -86,7 +88,7 @@ export function humanPrinter(batchSize: number, microBatchSize: number): (event:
           `training ${event.model} on ${event.dataset}: ${event.trainCount} train / ${event.testCount} test, ${event.parameters.toLocaleString('en-US')} parameters, ` +
             `${totalSteps} steps of batch ${batchSize}` + (microBatchSize < batchSize ? ` as micro-batches of ${microBatchSize} with gradient accumulation` : ''),
         );
-        if (event.stepPath === 'native') console.log('step: native (TensorFlow ops written out per layer)');
+        if (event.stepPath === 'native') console.log(`step: native (TensorFlow ops written out per layer) on ${event.stepThreads ?? 1} thread${(event.stepThreads ?? 1) > 1 ? 's, each a share of the batch' : ''}${event.stepThreadsReason ? `: ${event.stepThreadsReason}` : ''}`);
         else if (event.stepPath === 'generic') console.log(`step: generic (tfjs autodiff)${event.stepPathReason ? `: ${event.stepPathReason}` : ''}`);
         break;
       case 'init':

@@ -57,7 +57,7 @@ function compileLayer(layer: tf.layers.Layer, last: boolean): NativeLayer | unde
       const strides = config.strides as number[];
       const padding = (config.padding as string).toUpperCase();
       if (padding !== 'SAME' && padding !== 'VALID') return `padding '${String(config.padding)}' has no native step`;
-      return { name: layer.name, weights, forward: (ops, x, w) => conv2d(ops, x, w, strides, padding, activation) };
+      return { name: layer.name, kind: 'conv', weights, forward: (ops, x, w) => conv2d(ops, x, w, strides, padding, activation) };
     }
     case 'Activation': {
       const activation = activationOf(config, last);
@@ -85,7 +85,7 @@ function compileLayer(layer: tf.layers.Layer, last: boolean): NativeLayer | unde
       if (axis !== -1 && axis !== rank - 1) return 'only channels-last batch normalization has a native step';
       if (rank !== 2 && rank !== 4) return `a rank-${rank} input has no native step`;
       if (!config.center || !config.scale) return 'tfjs trains batch normalization only with center and scale';
-      return { name: layer.name, weights, forward: (ops, x, w) => batchNorm(ops, x, w, config.epsilon as number, config.momentum as number) };
+      return { name: layer.name, weights, usesBatchStatistics: true, forward: (ops, x, w) => batchNorm(ops, x, w, config.epsilon as number, config.momentum as number) };
     }
     case 'Dropout':
       return (config.rate as number) === 0 ? undefined : 'dropout has no native step';

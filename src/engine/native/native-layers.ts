@@ -44,10 +44,12 @@ export type LayerValues = Partial<Record<WeightRole | 'invStd' | 'scale' | 'vari
 
 export interface NativeLayer {
   name: string;
-  /** Marks the layers the compiler may reorder (see compileLayers). */
-  kind?: 'relu' | 'maxPool';
+  /** Marks the layers the compiler may reorder (see compileLayers), and convolutions. */
+  kind?: 'relu' | 'maxPool' | 'conv';
   weights: LayerWeight[];
   batchless?: BatchlessNormalization;
+  /** Normalizes with the micro-batch's own statistics (batch normalization): its micro-batches cannot be cut or spread over threads. */
+  usesBatchStatistics?: boolean;
   /** Values derived from the weights, computed once per step and passed to every forward. */
   prepare?(ops: NativeOps, w: LayerValues): LayerValues;
   forward(ops: NativeOps, x: Native, w: LayerValues): Forward;

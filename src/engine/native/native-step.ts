@@ -24,6 +24,39 @@ interface VariableSlot {
   learningRate: number;
 }
 
+/**
+ * A share of a batch computed elsewhere (a helper thread, step-helpers.ts) as host arrays: by slot
+ * index the gradient (pre-weighted by 1/B of the whole batch; null where the share made none),
+ * the Σ of the task loss, and each batchless layer's sums, in layer order.
+ */
+export interface HostShare {
+  grads: (Float32Array | null)[];
+  taskSum: number;
+  sums: { first: Float32Array; second: Float32Array; count: number }[];
+  peakStepBytes: number;
+}
+
+/** What a helper needs to compute its share: its rows, the whole batch's size, and the weights by slot. */
+export interface ShareRequest {
+  x: Float32Array;
+  y: Int32Array;
+  batchSize: number;
+  microBatchSize: number;
+  weights: Float32Array[];
+}
+
+/** Computes shares of a step somewhere else, all at once, while this thread computes its own. */
+export interface ShareHelpers {
+  readonly count: number;
+  compute(requests: ShareRequest[]): Promise<HostShare[]>;
+}
+
+interface ShareTotals {
+  grads: Map<string, Native>;
+  taskSum: Native;
+  sums: Map<NativeLayer, StatisticsSums>;
+}
+
 export interface NativeStepResult {
   /** [task loss, NLL of each batchless layer, Σ of every gradient element], as batchGradients' caller reads them. */
   values: Float32Array;
@@ -89,12 +122,109 @@ export class NativeStep {
       const read = ops.read(values);
       const peakStepBytes = ops.peakBytes - before;
       const applied = read.every(Number.isFinite);
-      if (applied) {
-        const updates = [...this.slots.values()].filter((s) => s.trainable && grads.has(s.name)).map((s) => ({ variable: s.native, grad: grads.get(s.name)!, learningRate: s.learningRate }));
-        this.optimizer.apply(updates);
-      }
+      if (applied) this.apply(grads);
       return { values: Float32Array.from(read), applied, peakStepBytes };
     });
+  }
+
+  private apply(grads: Map<string, Native>): void {
+    const updates = [...this.slots.values()].filter((s) => s.trainable && grads.has(s.name)).map((s) => ({ variable: s.native, grad: grads.get(s.name)!, learningRate: s.learningRate }));
+    this.optimizer.apply(updates);
+  }
+
+  /**
+   * `run` with the batch split in contiguous shares (splitBatch): this thread computes the first
+   * while `helpers` compute the others from the same weights, and their sums are added here before
+   * the NLL's gradients, the health read and the update. Exact: every sum is a sum over instances.
+   */
+  async runShared(batch: Batch, microBatchSize: number, helpers: ShareHelpers): Promise<NativeStepResult> {
+    const ranges = splitBatch(batch.size, microBatchSize, 1 + helpers.count);
+    if (ranges.some(([start, end]) => start === end)) return this.run(batch, microBatchSize);
+    const ops = this.ops;
+    ops.resetPeak();
+    const before = ops.liveBytes;
+    const { grads, values, helperBytes } = await ops.scopeAsync(async () => {
+      const read = this.readWeights();
+      const layerWeights = this.layerValues(read);
+      const weights = [...this.slots.values()].map((slot) => ops.read(read.get(slot.tfjs)!));
+      const per = this.perExample();
+      const pending = helpers.compute(
+        ranges.slice(1).map(([start, end]) => ({
+          x: batch.x.slice(start * per, end * per),
+          y: batch.y.slice(start, end),
+          batchSize: batch.size,
+          microBatchSize,
+          weights,
+        })),
+      );
+      // Settled either way before this scope ends, so a failed share never leaves a rejection behind.
+      const shares = pending.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+      const [start, end] = ranges[0];
+      const totals = this.shareTotals(batch.x.subarray(start * per, end * per), batch.y.subarray(start, end), batch.size, microBatchSize, layerWeights);
+      const settled = await shares;
+      if ('error' in settled) throw settled.error;
+      for (const share of settled.value) this.addShare(totals, share);
+      const helperBytes = settled.value.reduce((sum, share) => sum + share.peakStepBytes, 0);
+      return { ...this.finish(totals, layerWeights, batch.size), helperBytes };
+    });
+    return ops.scope(() => {
+      const read = ops.read(values);
+      const peakStepBytes = ops.peakBytes - before + helperBytes;
+      const applied = read.every(Number.isFinite);
+      if (applied) this.apply(grads);
+      return { values: Float32Array.from(read), applied, peakStepBytes };
+    });
+  }
+
+  /**
+   * A helper thread's part of `runShared`: the share's gradients and sums from the given weights
+   * (constants, not this step's variables), as host arrays for the thread that asked.
+   */
+  computeShare(request: ShareRequest): HostShare {
+    const ops = this.ops;
+    ops.resetPeak();
+    const before = ops.liveBytes;
+    return ops.scope(() => {
+      const slots = [...this.slots.values()];
+      if (request.weights.length !== slots.length) throw new Error(`NativeStep: ${request.weights.length} weights for ${slots.length} variables`);
+      const values = new Map<tf.Variable, Native>();
+      slots.forEach((slot, i) => values.set(slot.tfjs, ops.constant(request.weights[i], slot.native.shape)));
+      const layerWeights = this.layerValues(values);
+      const totals = this.shareTotals(request.x, request.y, request.batchSize, request.microBatchSize, layerWeights);
+      const share: HostShare = {
+        grads: slots.map((slot) => {
+          const g = totals.grads.get(slot.name);
+          return g ? Float32Array.from(ops.read(g)) : null;
+        }),
+        taskSum: ops.read(totals.taskSum)[0],
+        sums: this.layers.filter((l) => l.batchless).map((layer) => {
+          const s = totals.sums.get(layer);
+          if (!s) throw new Error(`Layer '${layer.name}' was not called in the forward pass`);
+          return { first: Float32Array.from(ops.read(s.first)), second: Float32Array.from(ops.read(s.second)), count: s.count };
+        }),
+        peakStepBytes: 0,
+      };
+      share.peakStepBytes = ops.peakBytes - before;
+      return share;
+    });
+  }
+
+  /** The variables' shapes in slot order: a helper thread checks that it rebuilt the same model. */
+  slotShapes(): number[][] {
+    return [...this.slots.values()].map((slot) => slot.native.shape);
+  }
+
+  /** True when the model has a convolution (the steps worth spreading over threads, step-threads.ts). */
+  get convolutional(): boolean {
+    return this.layers.some((layer) => layer.kind === 'conv');
+  }
+
+  /** True when a batch may be split across threads exactly: no layer keeps batch statistics. */
+  get splittable(): boolean {
+    return this.layers.every((layer) => !layer.usesBatchStatistics);
   }
 
   /** The batch's gradients as tfjs tensors by variable name, and [task, NLL…] (for tests and messages). Caller disposes. */
@@ -142,20 +272,39 @@ export class NativeStep {
   }
 
   private gradients(batch: Batch, microBatchSize: number): { grads: Map<string, Native>; values: Native } {
-    const ops = this.ops;
+    const layerWeights = this.layerValues(this.readWeights());
+    const totals = this.shareTotals(batch.x, batch.y, batch.size, microBatchSize, layerWeights);
+    return this.finish(totals, layerWeights, batch.size);
+  }
+
+  private readWeights(): Map<tf.Variable, Native> {
     const values = new Map<tf.Variable, Native>();
-    for (const slot of this.slots.values()) values.set(slot.tfjs, ops.readVariable(slot.native));
-    const layerWeights = this.layers.map((layer) => {
+    for (const slot of this.slots.values()) values.set(slot.tfjs, this.ops.readVariable(slot.native));
+    return values;
+  }
+
+  private layerValues(values: Map<tf.Variable, Native>): LayerValues[] {
+    return this.layers.map((layer) => {
       const w: LayerValues = {};
       for (const weight of layer.weights) w[weight.role] = values.get(weight.variable);
-      return { ...w, ...layer.prepare?.(ops, w) };
+      return { ...w, ...layer.prepare?.(this.ops, w) };
     });
+  }
+
+  private perExample(): number {
+    return this.step.inputShape.reduce((a, b) => a * b, 1);
+  }
+
+  /** Σ over the rows of x (some or all of a batch of `batchSize`) in micro-batches: gradients, task loss, sums. */
+  private shareTotals(x: Float32Array, y: Int32Array, batchSize: number, microBatchSize: number, layerWeights: LayerValues[]): ShareTotals {
+    const ops = this.ops;
+    const count = y.length;
     let grads: Map<string, Native> | undefined;
     let taskSum: Native | undefined;
     const sums = new Map<NativeLayer, StatisticsSums>();
-    for (let start = 0; start < batch.size; start += microBatchSize) {
-      const end = Math.min(start + microBatchSize, batch.size);
-      const micro = ops.scope(() => this.microBatch(batch, start, end, layerWeights));
+    for (let start = 0; start < count; start += microBatchSize) {
+      const end = Math.min(start + microBatchSize, count);
+      const micro = ops.scope(() => this.microBatch(x, y, start, end, batchSize, layerWeights));
       this.applyMovingUpdates(micro.movingUpdates);
       if (!grads || !taskSum) {
         grads = micro.grads;
@@ -164,22 +313,60 @@ export class NativeStep {
         continue;
       }
       // Variable by variable, so one extra gradient tensor at most is alive on top of the two sets.
-      for (const [name, g] of micro.grads) {
-        const sum = ops.unary('AddV2', grads.get(name)!, g);
-        ops.dispose(grads.get(name), g);
-        grads.set(name, sum);
-      }
+      for (const [name, g] of micro.grads) this.addInto(grads, name, g);
       const loss = ops.unary('AddV2', taskSum, micro.loss);
       ops.dispose(taskSum, micro.loss);
       taskSum = loss;
-      for (const [layer, s] of micro.sums) {
-        const total = sums.get(layer)!;
-        const next = { first: ops.unary('AddV2', total.first, s.first), second: ops.unary('AddV2', total.second, s.second), count: total.count + s.count };
-        ops.dispose(total.first, total.second, s.first, s.second);
-        sums.set(layer, next);
-      }
+      for (const [layer, s] of micro.sums) this.addSums(sums, layer, s);
     }
     if (!grads || !taskSum) throw new Error('NativeStep: the batch is empty');
+    return { grads, taskSum, sums };
+  }
+
+  private addInto(grads: Map<string, Native>, name: string, g: Native): void {
+    const current = grads.get(name);
+    if (!current) {
+      grads.set(name, g);
+      return;
+    }
+    grads.set(name, this.ops.unary('AddV2', current, g));
+    this.ops.dispose(current, g);
+  }
+
+  private addSums(sums: Map<NativeLayer, StatisticsSums>, layer: NativeLayer, s: StatisticsSums): void {
+    const ops = this.ops;
+    const total = sums.get(layer);
+    if (!total) {
+      sums.set(layer, s);
+      return;
+    }
+    sums.set(layer, { first: ops.unary('AddV2', total.first, s.first), second: ops.unary('AddV2', total.second, s.second), count: total.count + s.count });
+    ops.dispose(total.first, total.second, s.first, s.second);
+  }
+
+  /** Adds a helper's share into this thread's totals. */
+  private addShare(totals: ShareTotals, share: HostShare): void {
+    const ops = this.ops;
+    [...this.slots.values()].forEach((slot, i) => {
+      const g = share.grads[i];
+      if (g) this.addInto(totals.grads, slot.name, ops.constant(g, slot.native.shape));
+    });
+    const loss = ops.unary('AddV2', totals.taskSum, ops.constant(new Float32Array([share.taskSum]), []));
+    ops.dispose(totals.taskSum);
+    totals.taskSum = loss;
+    this.layers
+      .filter((l) => l.batchless)
+      .forEach((layer, i) => {
+        const s = share.sums[i];
+        const shape = [s.first.length];
+        this.addSums(totals.sums, layer, { first: ops.constant(s.first, shape), second: ops.constant(s.second, shape), count: s.count });
+      });
+  }
+
+  /** The NLL's μ/σ gradients from the sums, and [task loss, NLL…, Σ of every gradient] packed for one read. */
+  private finish(totals: ShareTotals, layerWeights: LayerValues[], batchSize: number): { grads: Map<string, Native>; values: Native } {
+    const ops = this.ops;
+    const { grads, taskSum, sums } = totals;
     const nll: Native[] = [];
     for (const [i, layer] of this.layers.entries()) {
       if (!layer.batchless) continue;
@@ -193,18 +380,18 @@ export class NativeStep {
     }
     const gradSums = [...grads.values()].map((g) => reduceAll(ops, g));
     const gradTotal = gradSums.length === 1 ? gradSums[0] : ops.run('AddN', [ops.float32(), ops.int('N', gradSums.length)], gradSums)[0];
-    const task = ops.unary('Mul', taskSum, ops.scalar(1 / batch.size));
+    const task = ops.unary('Mul', taskSum, ops.scalar(1 / batchSize));
     const parts = [task, ...nll, gradTotal];
     const packed = ops.run('Pack', [ops.float32(), ops.int('N', parts.length), ops.int('axis', 0)], parts)[0];
     return { grads, values: packed };
   }
 
   /** Forward and backward of one micro-batch: gradients pre-weighted by m/B (the loss is Σ over the micro-batch / B). */
-  private microBatch(batch: Batch, start: number, end: number, layerWeights: LayerValues[]) {
+  private microBatch(x: Float32Array, labels: Int32Array, start: number, end: number, batchSize: number, layerWeights: LayerValues[]) {
     const ops = this.ops;
     const size = end - start;
-    const perExample = this.step.inputShape.reduce((a, b) => a * b, 1);
-    let h = ops.constant(batch.x.slice(start * perExample, end * perExample), [size, ...this.step.inputShape]);
+    const perExample = this.perExample();
+    let h = ops.constant(x.slice(start * perExample, end * perExample), [size, ...this.step.inputShape]);
     const forwards = this.layers.map((layer, i) => {
       const f = layer.forward(ops, h, layerWeights[i]);
       h = f.y;
@@ -212,9 +399,9 @@ export class NativeStep {
     });
     const classes = this.step.numClasses;
     const oneHot = new Float32Array(size * classes);
-    for (let i = 0; i < size; i++) oneHot[i * classes + batch.y[start + i]] = 1;
+    for (let i = 0; i < size; i++) oneHot[i * classes + labels[start + i]] = 1;
     const [loss, backprop] = ops.run('SoftmaxCrossEntropyWithLogits', [ops.float32()], [h, ops.constant(oneHot, [size, classes])], 2);
-    let dy: Native | undefined = ops.unary('Mul', backprop, ops.scalar(1 / batch.size));
+    let dy: Native | undefined = ops.unary('Mul', backprop, ops.scalar(1 / batchSize));
     const grads = new Map<string, Native>();
     for (let i = this.layers.length - 1; i >= 0 && dy; i--) {
       const { dx, grads: layerGrads } = forwards[i].backward(dy, i > 0);
@@ -245,4 +432,21 @@ export class NativeStep {
     });
     for (const u of updates) ops.dispose(u.value);
   }
+}
+
+/**
+ * Contiguous [start, end) shares of a batch for `parts` threads. With at least as many
+ * micro-batches as threads, shares end on micro-batch boundaries (each thread runs whole
+ * micro-batches, the first thread the fewest: it also sums and updates); with fewer, the one
+ * micro-batch is cut into equal parts, smaller than a micro-batch, so no thread holds more.
+ */
+export function splitBatch(size: number, microBatchSize: number, parts: number): [number, number][] {
+  const micros = Math.ceil(size / microBatchSize);
+  const bounds: number[] = [0];
+  for (let k = 1; k < parts; k++) {
+    const cut = micros >= parts ? Math.min(size, Math.floor((micros * k) / parts) * microBatchSize) : Math.floor((size * k) / parts);
+    bounds.push(Math.max(cut, bounds[k - 1]));
+  }
+  bounds.push(size);
+  return bounds.slice(0, -1).map((start, k) => [start, bounds[k + 1]]);
 }

@@ -171,6 +171,37 @@ export class NativeOps {
     return result;
   }
 
+  /**
+   * `scope` for an async `fn` (a step waiting on helper threads). Only one caller may use this
+   * instance while it waits: the scopes are a stack, and the trainer runs one step at a time.
+   */
+  async scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
+    const scope = new Set<number>();
+    this.scopes.push(scope);
+    let result: T;
+    try {
+      result = await fn();
+    } catch (err) {
+      this.popScope(scope);
+      for (const id of scope) this.free(id);
+      throw err;
+    }
+    this.popScope(scope);
+    const kept = new Set<number>();
+    collectIds(result, kept);
+    const outer = this.scopes[this.scopes.length - 1];
+    for (const id of scope) {
+      if (kept.has(id)) outer.add(id);
+      else this.free(id);
+    }
+    return result;
+  }
+
+  private popScope(scope: Set<number>): void {
+    if (this.scopes[this.scopes.length - 1] !== scope) throw new Error('NativeOps: scopes closed out of order');
+    this.scopes.pop();
+  }
+
   /** Moves a tensor out of every scope: the caller deletes it with `dispose`. */
   keep<T extends Native>(t: T): T {
     for (const scope of this.scopes) scope.delete(t.id);

@@ -43,6 +43,11 @@ export interface TrainConfig {
   evalChunk: number;
   /** Which implementation of the step runs (see StepPath). */
   stepPath: StepPath;
+  /**
+   * Threads that compute each native step, each a share of the batch (step-threads.ts): 1 runs
+   * it on this thread alone, 0 lets the engine choose.
+   */
+  stepThreads: number;
   /** Why the model is being trained: for reports only. */
   norm?: NormKind;
 }
@@ -62,6 +67,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   memoryEvery: 0,
   evalChunk: 256,
   stepPath: 'auto',
+  stepThreads: 0,
 };
 
 /** Fills defaults (micro-batch defaults to the batch) and rejects impossible values with the value quoted. */
@@ -84,6 +90,7 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): TrainCon
   nonNegativeInt('initSamples');
   nonNegativeInt('statsEvery');
   nonNegativeInt('memoryEvery');
+  nonNegativeInt('stepThreads');
   if (config.microBatchSize > config.batchSize) {
     throw new Error(`TrainConfig.microBatchSize (${config.microBatchSize}) must not exceed batchSize (${config.batchSize})`);
   }

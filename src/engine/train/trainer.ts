@@ -12,13 +12,15 @@ import {
 import { measurePeakStep } from '../memory/peak-step';
 import { findBatchlessLayers, findNormLayers } from '../models/norm-layers';
 import { channelCount, snapshotLayers } from '../stats/layer-snapshot';
-import { BatchGradients, batchGradients, stepModelOf } from './batch-gradients';
+import { BatchGradients, StepModel, batchGradients, stepModelOf } from './batch-gradients';
 import { TrainConfig, resolveTrainConfig } from './config';
 import { initializeFromData } from './data-init';
 import { evaluate } from './evaluate';
 import { StepOptimizer } from './optimizers';
 import { describeNonFinite } from './divergence';
 import { NativeStep } from '../native/native-step';
+import { StepHelpers } from '../native/step-helpers';
+import { chooseStepThreads } from '../native/step-threads';
 
 export interface TrainData {
   train: Dataset;
@@ -33,6 +35,22 @@ export interface TrainOptions {
   modelName?: string;
   /** The batchless statistics came from a converted BN model: 'auto' init keeps them. */
   fromConversion?: boolean;
+}
+
+/**
+ * The helper threads of the native step (step-threads.ts chooses how many). When they cannot
+ * start, the step runs on this thread and the reason says why.
+ */
+async function startStepHelpers(native: NativeStep, step: StepModel, config: TrainConfig): Promise<{ threads: number; reason: string; helpers?: StepHelpers }> {
+  const choice = chooseStepThreads(config.stepThreads, native);
+  if (choice.threads <= 1) return choice;
+  try {
+    const helpers = await StepHelpers.start(step.model, step.inputShape, step.numClasses, choice.threads - 1, native.slotShapes());
+    return { ...choice, helpers };
+  } catch (error) {
+    if (config.stepThreads > 1) throw new Error(`The step's helper threads did not start: ${error instanceof Error ? error.message : String(error)}`);
+    return { threads: 1, reason: `helper threads did not start: ${error instanceof Error ? error.message : String(error)}` };
+  }
 }
 
 /**
@@ -61,6 +79,13 @@ export async function train(
   if (config.stepPath === 'native' && 'reason' in native)
     throw new Error(`The native training step cannot run this session: ${native.reason}`);
   const nativeStep = native instanceof NativeStep ? native : undefined;
+  const threads = nativeStep
+    ? await startStepHelpers(nativeStep, step, config).catch((error: unknown) => {
+        nativeStep.dispose();
+        throw error;
+      })
+    : undefined;
+  const helpers = threads?.helpers;
   const stepsPerEpoch = Math.ceil(trainSet.count / config.batchSize);
   const totalSteps =
     config.maxSteps > 0
@@ -83,10 +108,18 @@ export async function train(
     totalSteps,
     stepPath: nativeStep ? 'native' : 'generic',
     stepPathReason: 'reason' in native ? native.reason : undefined,
+    stepThreads: threads?.threads ?? 1,
+    stepThreadsReason: threads?.reason ?? 'the generic step runs on one thread',
   });
 
-  initializeStatistics(model, batchless, trainSet, config, options, emit, normRefs);
-  nativeStep?.loadFromModel();
+  try {
+    initializeStatistics(model, batchless, trainSet, config, options, emit, normRefs);
+    nativeStep?.loadFromModel();
+  } catch (error) {
+    await helpers?.dispose();
+    nativeStep?.dispose();
+    throw error;
+  }
 
   const statsNames = new Set(
     batchless.flatMap((layer) => layer.statisticsVariables().map((v) => v.name)),
@@ -145,8 +178,8 @@ export async function train(
     }
   };
   // The native step measures its own tensors every step (it owns them all); one read per step too.
-  const runNativeStep = (native: NativeStep, batch: Batch, stepNumber: number): StepOutcome => {
-    const result = native.run(batch, config.microBatchSize);
+  const runNativeStep = async (native: NativeStep, batch: Batch, stepNumber: number): Promise<StepOutcome> => {
+    const result = helpers ? await native.runShared(batch, config.microBatchSize, helpers) : native.run(batch, config.microBatchSize);
     const memory = {
       peakStepBytes: result.peakStepBytes,
       residentBytes: tf.memory().numBytes + native.residentBytes(),
@@ -195,7 +228,7 @@ export async function train(
         const measure =
           stepIndex === 0 || (config.memoryEvery > 0 && stepIndex % config.memoryEvery === 0);
         const outcome = nativeStep
-          ? runNativeStep(nativeStep, batch, stepIndex + 1)
+          ? await runNativeStep(nativeStep, batch, stepIndex + 1)
           : await runGenericStep(batch, measure, stepIndex + 1);
         if (measure) {
           peakStepBytes = Math.max(peakStepBytes, outcome.memory.peakStepBytes);
@@ -239,6 +272,7 @@ export async function train(
     }
   } finally {
     optimizer?.dispose();
+    await helpers?.dispose();
     // Whatever ended the loop, the model keeps what the native step trained so far.
     if (nativeStep) {
       try {
