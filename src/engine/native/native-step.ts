@@ -197,13 +197,13 @@ export class NativeStep {
       const share: HostShare = {
         grads: slots.map((slot) => {
           const g = totals.grads.get(slot.name);
-          return g ? Float32Array.from(ops.read(g)) : null;
+          return g ? ops.read(g).slice() : null;
         }),
         taskSum: ops.read(totals.taskSum)[0],
         sums: this.layers.filter((l) => l.batchless).map((layer) => {
           const s = totals.sums.get(layer);
           if (!s) throw new Error(`Layer '${layer.name}' was not called in the forward pass`);
-          return { first: Float32Array.from(ops.read(s.first)), second: Float32Array.from(ops.read(s.second)), count: s.count };
+          return { first: ops.read(s.first).slice(), second: ops.read(s.second).slice(), count: s.count };
         }),
         peakStepBytes: 0,
       };

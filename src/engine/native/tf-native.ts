@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { TF_ATTR_NAMES } from './tf-attr-names';
 
 // The native step talks to TensorFlow's eager runtime through the same N-API binding tfjs-node's
 // own kernels use (`binding.executeOp`), without the tfjs engine in between: no tape, no kernel
@@ -50,6 +51,8 @@ function nodeBackend(): NodeBackend | undefined {
 
 const elementCount = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 let variableSerial = 0;
+/** Whether prepareForThreads has run in this process (the set it fills is process-wide). */
+let attributeNamesStored = false;
 
 /**
  * Typed access to TensorFlow eager ops, with lifetimes in scopes (like `tf.tidy`) and a count of
@@ -75,6 +78,22 @@ export class NativeOps {
   static forActiveBackend(): NativeOps | undefined {
     const backend = nodeBackend();
     return backend ? new NativeOps(backend) : undefined;
+  }
+
+  /**
+   * Makes tfjs-node's binding safe for a second thread. Its executeOp keeps every attribute name
+   * it is given in one process-wide std::set (ATTR_NAME_SET in tfjs_backend.cc) and inserts into
+   * it without a lock: two threads inserting a new name at once corrupt the tree (seen here as
+   * both threads spinning in std::set::insert). Inserting every attribute name TensorFlow's ops
+   * have, once, before a helper thread starts, leaves later inserts reading the set only. The op
+   * run to do it is NoOp with all the names; TensorFlow ignores them, with one log line on stderr
+   * ("NodeDef mentions attribute … which is not in the op definition").
+   */
+  prepareForThreads(): void {
+    if (attributeNamesStored) return;
+    const attrs = TF_ATTR_NAMES.map((name) => this.bool(name, false));
+    this.b.executeOp('NoOp', attrs, [], 0);
+    attributeNamesStored = true;
   }
 
   // ---- attributes
