@@ -46,6 +46,8 @@ export interface ThroughputResult {
   kernelsPerMicroBatch?: number;
   /** Which training step ran: 'native' (TensorFlow ops per layer) or 'generic' (tfjs autodiff). */
   stepPath?: string;
+  /** Threads the native step spread each batch over (step-threads.ts). */
+  stepThreads?: number;
 }
 
 /** One session of the accuracy protocol (MNIST, 8,000 train / 2,000 test after a seeded shuffle). */
@@ -106,6 +108,7 @@ async function runThroughput(job: ThroughputJob): Promise<ThroughputResult> {
   const model = buildBuiltinModel(job.model, { norm: job.norm, seed: 1 });
   const steps: StepEvent[] = [];
   let stepPath: string | undefined;
+  let stepThreads: number | undefined;
   const warmup = job.steps > 0 ? Math.max(1, job.warmupSteps ?? 1) : 0;
   const total = job.steps + Math.max(1, warmup);
   // No test set (evaluation is not training speed) and default μ/σ (initialization is a one-off).
@@ -123,7 +126,7 @@ async function runThroughput(job: ThroughputJob): Promise<ThroughputResult> {
     {
       onEvent: (e) => {
         if (e.type === 'step') steps.push(e);
-        if (e.type === 'start') stepPath = e.stepPath;
+        if (e.type === 'start') [stepPath, stepThreads] = [e.stepPath, e.stepThreads];
       },
     },
   );
@@ -148,6 +151,7 @@ async function runThroughput(job: ThroughputJob): Promise<ThroughputResult> {
     msPerMicroBatch: ms / microBatches,
     includesFirstStep: !timed,
     stepPath,
+    stepThreads,
   };
   if (job.microBatchSize === 1 && stepPath !== 'native')
     result.kernelsPerMicroBatch = await kernelsPerMicroBatch(

@@ -29,7 +29,13 @@ export interface ThreadedTiming {
 export interface TorchData {
   python?: string;
   torch?: { version: string; models: Record<string, ThreadedTiming> };
-  engine: (ThreadedTiming & { model: string; norm: string; stepPath?: string })[];
+  engine: (ThreadedTiming & {
+    model: string;
+    norm: string;
+    stepPath?: string;
+    /** Intra-op thread count → the native step's threads (each a share of the batch). */
+    stepThreads: Record<string, number | undefined>;
+  })[];
   /** engine samples/s ÷ PyTorch samples/s, by model and engine normalization. */
   ratios: { model: string; norm: string; ratio: number }[];
   skipped?: string;
@@ -171,6 +177,8 @@ export async function torchSection(
   const engineRuns: Record<string, TimedRun[]>[] = jobs.map(() => ({}));
   let version = '';
   const stepPaths: (string | undefined)[] = [];
+  // Thread count (intra-op) → the step threads the engine chose with it, per job.
+  const stepThreads: Record<string, number | undefined>[] = jobs.map(() => ({}));
   for (let round = 0; round < rounds; round++) {
     const stdout = await runPython(python, [
       script,
@@ -197,6 +205,7 @@ export async function torchSection(
       results.forEach((r, i) => {
         (engineRuns[i][threads] ??= []).push(r);
         stepPaths[i] = r.stepPath;
+        stepThreads[i][threads] = r.stepThreads;
       });
     }
     options.log(`pytorch: round ${round + 1} done`);
@@ -210,6 +219,7 @@ export async function torchSection(
     norm: job.norm,
     stepPath: stepPaths[i],
     ...threadedTiming(engineRuns[i]),
+    stepThreads: stepThreads[i],
   }));
   const ratios = engine.map((r) => ({
     model: r.model,
@@ -222,12 +232,15 @@ export async function torchSection(
     target: '≥ 0.8',
     met: ratio >= 0.8,
   }));
-  const cell = (t: ThreadedTiming) =>
-    `**${t.best.toFixed(0)}** (${t.threads} thread${t.threads > 1 ? 's' : ''}; ${Object.entries(
+  const cell = (t: ThreadedTiming & { stepThreads?: Record<string, number | undefined> }) => {
+    const spread = (n: string) =>
+      (t.stepThreads?.[n] ?? 1) > 1 ? ` × ${t.stepThreads![n]} step threads` : '';
+    return `**${t.best.toFixed(0)}** (${t.threads} thread${t.threads > 1 ? 's' : ''}${spread(String(t.threads))}; ${Object.entries(
       t.samplesPerSecond,
     )
-      .map(([n, v]) => `${n}: ${v.toFixed(0)}`)
+      .map(([n, v]) => `${n}${spread(n)}: ${v.toFixed(0)}`)
       .join(', ')})`;
+  };
   const details =
     markdownTable(
       [
@@ -244,7 +257,7 @@ export async function torchSection(
         ),
       ]),
     ) +
-    `\n\nSamples/s at batch 64 as 64 ÷ the median step time (the median within each run of ${steps} timed steps after ${warmup} warm-up steps, then the median over ${rounds} rounds), at each thread count (TF_NUM_INTRAOP_THREADS for the engine, torch.set_num_threads for PyTorch); each side is compared at its faster count. Mean samples/s per round, PyTorch: ${models
+    `\n\nSamples/s at batch 64 as 64 ÷ the median step time (the median within each run of ${steps} timed steps after ${warmup} warm-up steps, then the median over ${rounds} rounds), at each thread count (TF_NUM_INTRAOP_THREADS for the engine, torch.set_num_threads for PyTorch); each side is compared at its faster count. "× 2 step threads": the engine chose to spread each batch over two threads (a batchless convolutional model when TensorFlow computes each op on one thread). Mean samples/s per round, PyTorch: ${models
       .map(
         (m) =>
           `${m} ${Object.entries(torchRuns[m])

@@ -103,3 +103,28 @@ test('doctor reports the backend in use', () => {
   assert.ok(['tensorflow', 'wasm', 'cpu'].includes(report.backend.name));
   assert.equal(report.backend.tfjsVersion, '4.22.0');
 });
+
+test('--threads sets TensorFlow intra-op threads for any command; a bad count exits 2', () => {
+  const { code, stdout, stderr } = run(['--threads', '1', 'doctor', '--json']);
+  assert.equal(code, 0, stderr);
+  const report = JSON.parse(stdout) as { backend: { name: string; threads: number; threadsDetail: string } };
+  assert.equal(report.backend.name, 'tensorflow', 'the native backend is installed where the unit tests run');
+  assert.equal(report.backend.threads, 1);
+  assert.match(report.backend.threadsDetail, /TF_NUM_INTRAOP_THREADS/);
+  const bad = run(['doctor', '--threads', 'none']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--threads must be an integer >= 1, got 'none'/);
+});
+
+test('train --step-threads 2 spreads a batchless CNN over two threads and says so', () => {
+  const { code, stdout, stderr } = run(['train', '--model', 'builtin:cnn', '--batch', '16', '--steps', '2', '--limit', '300', '--step-threads', '2', '--json']);
+  assert.equal(code, 0, stderr);
+  const start = stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; stepPath?: string; stepThreads?: number; stepThreadsReason?: string })
+    .find((l) => l.type === 'start')!;
+  assert.equal(start.stepPath, 'native');
+  assert.equal(start.stepThreads, 2);
+  assert.equal(start.stepThreadsReason, 'as asked');
+});

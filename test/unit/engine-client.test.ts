@@ -63,3 +63,15 @@ test('a worker that dies mid-job rejects the job saying so, and the next job sta
     client.dispose();
   }
 });
+
+test('the threads option reaches the worker as TensorFlow intra-op threads', async () => {
+  const client = new EngineClient({ workerPath, threads: 1 });
+  try {
+    // The native backend is installed wherever the unit tests run (native-step.test.ts needs it too).
+    const backend = await client.start();
+    assert.equal(backend.name, 'tensorflow');
+    assert.equal(backend.threads, 1);
+  } finally {
+    client.dispose();
+  }
+});

@@ -95,7 +95,7 @@ function compileLayer(layer: tf.layers.Layer, last: boolean): NativeLayer | unde
         const rank = (layer.input as tf.SymbolicTensor).rank;
         if (axes.length !== 1 || axes[0] !== rank - 1) return 'only channels-last statistics have a native step';
         if (rank !== 2 && rank !== 4) return `a rank-${rank} input has no native step`;
-        return { name: layer.name, weights, batchless: layer, prepare: (ops, w) => batchlessValues(ops, layer, w), forward: (ops, x, w) => batchless(ops, x, w) };
+        return { name: layer.name, weights, batchless: layer, prepare: (ops, w) => batchlessValues(ops, layer, w, rank === 4), forward: (ops, x, w) => batchless(ops, x, w) };
       }
       return 'no native step for this layer type';
   }

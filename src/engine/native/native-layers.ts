@@ -163,13 +163,13 @@ export function nativeInvStd(ops: NativeOps, stored: Native, kind: StdParametriz
   }
 }
 
-/** 1/σ, the scale γ/σ, and σ² (what the fused kernels take), once per step for a batchless layer. */
-export function batchlessValues(ops: NativeOps, layer: BatchlessNormalization, w: LayerValues): LayerValues {
+/** 1/σ, the scale γ/σ, and σ² where the fused kernels take it (rank 4), once per step for a batchless layer. */
+export function batchlessValues(ops: NativeOps, layer: BatchlessNormalization, w: LayerValues, fused: boolean): LayerValues {
   const invStd = nativeInvStd(ops, w.std!, layer.stdParametrization, layer.epsilon);
   return {
     invStd,
     scale: w.gamma ? ops.unary('Mul', invStd, w.gamma) : invStd,
-    variance: ops.unary('Reciprocal', ops.unary('Square', invStd)),
+    variance: fused ? ops.unary('Reciprocal', ops.unary('Square', invStd)) : undefined,
   };
 }
 

@@ -3,21 +3,30 @@ import { reduceAll } from './native-math';
 import type { LayerValues, StatisticsSums } from './native-layers';
 import type { Native, NativeOps } from './tf-native';
 
+/** A layer's NLL as device scalars to read (`parts`) and the host arithmetic that finishes it (`value`). */
+export interface NllResult {
+  meanGrad: Native;
+  stdGrad: Native;
+  parts: Native[];
+  value(parts: number[]): number;
+}
+
 /**
  * A layer's NLL over the batch and its μ/σ gradients from Σ(a − μ) = S1 and Σ(a − μ)² = S2 per
  * channel (K elements each, C channels), with 1/σ from the layer's per-step values, in closed form (batch-gradients.ts has the same loss
  * through autodiff):
  *   NLL = mean_c log σ_c + (1/2KC) Σ_c S2_c/σ_c²,   ∂/∂μ_c = −S1_c/(KC σ_c²),
  *   ∂/∂σ_c = 1/(Cσ_c) − S2_c/(KC σ_c³), then through the stored parametrization.
+ * The NLL itself is only reported: its two sums are read with the step's other values and the
+ * scaling is done on the host, a few dispatches fewer per layer and step.
  */
-export function nllFromSums(ops: NativeOps, layer: BatchlessNormalization, w: LayerValues, s: StatisticsSums) {
+export function nllFromSums(ops: NativeOps, layer: BatchlessNormalization, w: LayerValues, s: StatisticsSums): NllResult {
   const stored = w.std!;
   const inv = w.invStd!;
   const channels = stored.shape.reduce((a, b) => a * b, 1);
   const kc = s.count * channels;
   const inv2 = ops.unary('Square', inv);
   const weighted = ops.unary('Mul', s.second, inv2);
-  const halfMeanSquare = ops.unary('Mul', reduceAll(ops, weighted), ops.scalar(0.5 / kc));
   const meanGrad = ops.unary('Mul', ops.unary('Mul', s.first, inv2), ops.scalar(-1 / kc));
   const eps = () => ops.scalar(layer.epsilon);
   let stdGrad: Native;
@@ -41,10 +50,9 @@ export function nllFromSums(ops: NativeOps, layer: BatchlessNormalization, w: La
       break;
     }
   }
-  const value = layer.gauge
-    ? ops.unary('Sub', halfMeanSquare, ops.scalar(0.5))
-    : ops.unary('AddV2', ops.unary('Mul', reduceAll(ops, logStd), ops.scalar(1 / channels)), halfMeanSquare);
-  return { value, meanGrad, stdGrad };
+  const weightedSum = reduceAll(ops, weighted);
+  if (layer.gauge) return { meanGrad, stdGrad, parts: [weightedSum], value: ([ws]) => (0.5 * ws) / kc - 0.5 };
+  return { meanGrad, stdGrad, parts: [weightedSum, reduceAll(ops, logStd)], value: ([ws, logSum]) => logSum / channels + (0.5 * ws) / kc };
 }
 
 /** d|x|/dx as tfjs takes it: 1 where x > 0, −1 elsewhere (0 included). */

@@ -5,7 +5,7 @@ import type { OptimizerName } from '../train/config';
 import { compileLayers } from './compile-layers';
 import { reduceAll } from './native-math';
 import { LayerValues, LayerWeight, NativeLayer, StatisticsSums } from './native-layers';
-import { nllFromSums } from './native-nll';
+import { NllResult, nllFromSums } from './native-nll';
 import { NativeOptimizer } from './native-optimizer';
 import { Native, NativeOps } from './tf-native';
 
@@ -118,12 +118,13 @@ export class NativeStep {
     return ops.scope(() => {
       // In a scope of its own, so the step's reads of the weights are gone before the update:
       // a variable still read elsewhere is copied before TensorFlow updates it in place.
-      const { grads, values } = ops.scope(() => this.gradients(batch, microBatchSize));
-      const read = ops.read(values);
+      const { grads, packed, values } = ops.scope(() => this.gradients(batch, microBatchSize));
+      const read = ops.read(packed);
       const peakStepBytes = ops.peakBytes - before;
-      const applied = read.every(Number.isFinite);
+      const result = values(read);
+      const applied = read.every(Number.isFinite) && result.every(Number.isFinite);
       if (applied) this.apply(grads);
-      return { values: Float32Array.from(read), applied, peakStepBytes };
+      return { values: result, applied, peakStepBytes };
     });
   }
 
@@ -143,7 +144,7 @@ export class NativeStep {
     const ops = this.ops;
     ops.resetPeak();
     const before = ops.liveBytes;
-    const { grads, values, helperBytes } = await ops.scopeAsync(async () => {
+    const { grads, packed, values, helperBytes } = await ops.scopeAsync(async () => {
       const read = this.readWeights();
       const layerWeights = this.layerValues(read);
       const weights = [...this.slots.values()].map((slot) => ops.read(read.get(slot.tfjs)!));
@@ -171,11 +172,12 @@ export class NativeStep {
       return { ...this.finish(totals, layerWeights, batch.size), helperBytes };
     });
     return ops.scope(() => {
-      const read = ops.read(values);
+      const read = ops.read(packed);
       const peakStepBytes = ops.peakBytes - before + helperBytes;
-      const applied = read.every(Number.isFinite);
+      const result = values(read);
+      const applied = read.every(Number.isFinite) && result.every(Number.isFinite);
       if (applied) this.apply(grads);
-      return { values: Float32Array.from(read), applied, peakStepBytes };
+      return { values: result, applied, peakStepBytes };
     });
   }
 
@@ -230,16 +232,16 @@ export class NativeStep {
   /** The batch's gradients as tfjs tensors by variable name, and [task, NLL…] (for tests and messages). Caller disposes. */
   gradientsAsTfjs(batch: Batch, microBatchSize: number): { grads: tf.NamedTensorMap; lossParts: tf.Tensor1D } {
     const ops = this.ops;
-    const { grads, values } = ops.scope(() => this.gradients(batch, microBatchSize));
+    const { grads, packed, values } = ops.scope(() => this.gradients(batch, microBatchSize));
     const out: tf.NamedTensorMap = {};
     for (const v of this.step.variables) {
       const g = grads.get(v.name);
       if (g) out[v.name] = ops.toTfjs(g);
     }
     ops.dispose(...[...grads].filter(([name]) => !(name in out)).map(([, g]) => g));
-    const all = ops.toTfjs(values);
-    const lossParts = tf.slice(all, 0, all.size - 1) as tf.Tensor1D;
-    all.dispose();
+    const all = values(ops.read(packed));
+    ops.dispose(packed);
+    const lossParts = tf.tensor1d(all.subarray(0, all.length - 1));
     return { grads: out, lossParts };
   }
 
@@ -271,7 +273,7 @@ export class NativeStep {
     this.ops.release();
   }
 
-  private gradients(batch: Batch, microBatchSize: number): { grads: Map<string, Native>; values: Native } {
+  private gradients(batch: Batch, microBatchSize: number) {
     const layerWeights = this.layerValues(this.readWeights());
     const totals = this.shareTotals(batch.x, batch.y, batch.size, microBatchSize, layerWeights);
     return this.finish(totals, layerWeights, batch.size);
@@ -363,27 +365,46 @@ export class NativeStep {
       });
   }
 
-  /** The NLL's μ/σ gradients from the sums, and [task loss, NLL…, Σ of every gradient] packed for one read. */
-  private finish(totals: ShareTotals, layerWeights: LayerValues[], batchSize: number): { grads: Map<string, Native>; values: Native } {
+  /**
+   * The NLL's μ/σ gradients from the sums, and what [task loss, NLL…, Σ of every gradient] is
+   * made of, packed for one read: `values` turns the read into those numbers.
+   */
+  private finish(totals: ShareTotals, layerWeights: LayerValues[], batchSize: number): { grads: Map<string, Native>; packed: Native; values: (read: Float32Array) => Float32Array } {
     const ops = this.ops;
     const { grads, taskSum, sums } = totals;
-    const nll: Native[] = [];
+    const nll: NllResult[] = [];
     for (const [i, layer] of this.layers.entries()) {
       if (!layer.batchless) continue;
       const s = sums.get(layer);
       if (!s) throw new Error(`Layer '${layer.name}' was not called in the forward pass`);
       const result = nllFromSums(ops, layer.batchless, layerWeights[i], s);
-      nll.push(result.value);
+      nll.push(result);
       const [mean, std] = layer.batchless.statisticsVariables();
       grads.set(mean.name, result.meanGrad);
       grads.set(std.name, result.stdGrad);
     }
-    const gradSums = [...grads.values()].map((g) => reduceAll(ops, g));
-    const gradTotal = gradSums.length === 1 ? gradSums[0] : ops.run('AddN', [ops.float32(), ops.int('N', gradSums.length)], gradSums)[0];
-    const task = ops.unary('Mul', taskSum, ops.scalar(1 / batchSize));
-    const parts = [task, ...nll, gradTotal];
+    // Σ of every gradient element: gradients of one shape are added first (one AddN), so a
+    // layer's per-channel vectors cost one reduction, not one each; the host adds the rest.
+    const byShape = new Map<string, Native[]>();
+    for (const g of grads.values()) {
+      const key = g.shape.join('x');
+      byShape.set(key, [...(byShape.get(key) ?? []), g]);
+    }
+    const gradSums = [...byShape.values()].map((group) => reduceAll(ops, group.length === 1 ? group[0] : ops.run('AddN', [ops.float32(), ops.int('N', group.length)], group)[0]));
+    const parts = [taskSum, ...nll.flatMap((n) => n.parts), ...gradSums];
     const packed = ops.run('Pack', [ops.float32(), ops.int('N', parts.length), ops.int('axis', 0)], parts)[0];
-    return { grads, values: packed };
+    const values = (read: Float32Array) => {
+      let at = 1;
+      const nllValues = nll.map((n) => {
+        const own = Array.from(read.subarray(at, at + n.parts.length));
+        at += n.parts.length;
+        return n.value(own);
+      });
+      let gradTotal = 0;
+      for (; at < read.length; at++) gradTotal += read[at];
+      return Float32Array.from([read[0] / batchSize, ...nllValues, gradTotal]);
+    };
+    return { grads, packed, values };
   }
 
   /** Forward and backward of one micro-batch: gradients pre-weighted by m/B (the loss is Σ over the micro-batch / B). */
