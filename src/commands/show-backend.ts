@@ -20,11 +20,12 @@ export function showBackend(ctx: Ctx): Command {
 
   return async () => {
     ctx.status.set({ kind: 'probing' });
-    inFlight ??= probeBackend(
-      ctx.extension.extensionPath,
-      ctx.config.backend,
-      nativeBackendEnv(ctx.extension.globalStorageUri.fsPath),
-    ).finally(() => {
+    // The probe loads the engine as the worker would: same backend preference, same threads.
+    const threads = ctx.config.threads;
+    inFlight ??= probeBackend(ctx.extension.extensionPath, ctx.config.backend, {
+      ...nativeBackendEnv(ctx.extension.globalStorageUri.fsPath),
+      ...(threads > 0 ? { TF_NUM_INTRAOP_THREADS: String(threads) } : {}),
+    }).finally(() => {
       inFlight = undefined;
     });
     const result = await inFlight;

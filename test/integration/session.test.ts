@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { BatchlessApi } from '../../src/extension';
@@ -55,6 +56,32 @@ describe('engine-backed commands', () => {
       memory.view === 'memory' && memory.state.perStep.length >= 1,
       'the first step was measured',
     );
+  });
+
+  it('a changed engine.threads setting reaches the next job: one thread per op spreads a CNN step over two', async () => {
+    const settings = vscode.workspace.getConfiguration('batchless');
+    await settings.update('engine.threads', 1, vscode.ConfigurationTarget.Global);
+    try {
+      const summary = (await vscode.commands.executeCommand('batchless.trainSession', {
+        model: 'builtin:cnn',
+        data: 'mnist',
+        norm: 'batchless',
+        batchSize: 16,
+        microBatchSize: 16,
+        maxSteps: 2,
+        statsEvery: 0,
+      })) as TrainSummary | undefined;
+      assert.strictEqual(summary?.stopped, 'completed');
+      const training = api.panels.state('training');
+      assert.ok(training.view === 'training');
+      assert.strictEqual(training.state.backend, 'tensorflow', 'the native backend is installed where these tests run');
+      const cpus = os.availableParallelism?.() ?? os.cpus().length;
+      assert.strictEqual(training.state.stepThreads, Math.min(4, cpus) > 1 ? Math.min(4, cpus) : 1, JSON.stringify(training.state.stepThreadsReason));
+      const probe = (await vscode.commands.executeCommand('batchless.showBackend')) as { ok: boolean; backend?: { threads: number } };
+      assert.strictEqual(probe.backend?.threads, 1, 'Show Engine Backend loads the engine with the same threads');
+    } finally {
+      await settings.update('engine.threads', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   it('puts Convert lenses on real BN calls only, not on ones in comments or strings', async () => {

@@ -412,7 +412,8 @@ export class NativeStep {
     const ops = this.ops;
     const size = end - start;
     const perExample = this.perExample();
-    let h = ops.constant(x.slice(start * perExample, end * perExample), [size, ...this.step.inputShape]);
+    // A view, not a copy: TensorFlow shares (or, unaligned, copies) the host memory it is given.
+    let h = ops.constant(x.subarray(start * perExample, end * perExample), [size, ...this.step.inputShape]);
     const forwards = this.layers.map((layer, i) => {
       const f = layer.forward(ops, h, layerWeights[i]);
       h = f.y;
