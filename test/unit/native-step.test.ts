@@ -12,7 +12,9 @@ import { batchlessNormalization } from '../../src/engine/layers/batchless-normal
 import type { StdParametrization } from '../../src/engine/layers/std-parametrization';
 import { buildBuiltinModel, BuiltinModelName } from '../../src/engine/models/builtin';
 import { findBatchlessLayers } from '../../src/engine/models/norm-layers';
+import { maxPool } from '../../src/engine/native/native-layers';
 import { NativeStep } from '../../src/engine/native/native-step';
+import { NativeOps } from '../../src/engine/native/tf-native';
 import { batchGradients, StepModel, stepModelOf } from '../../src/engine/train/batch-gradients';
 import type { OptimizerName } from '../../src/engine/train/config';
 import { initializeFromData } from '../../src/engine/train/data-init';
@@ -137,6 +139,41 @@ describe('gradients equal the generic step (≤ 1e-5 relative per variable)', ()
       });
     }
   }
+});
+
+describe('max pooling', () => {
+  // Reference: tfjs's own max-pool gradient (tf.grad through tf.maxPool), which routes each
+  // window's gradient to its first maximum. The input is mostly ties, like MNIST's background.
+  for (const [shape, pool, strides, padding] of [
+    [[4, 8, 8, 3], [2, 2], [2, 2], 'VALID'],
+    [[2, 7, 9, 2], [2, 2], [2, 2], 'SAME'],
+    [[2, 9, 9, 4], [3, 3], [2, 2], 'VALID'],
+  ] as const) {
+    test(`${shape.join('x')}, pool ${pool.join('x')} stride ${strides.join('x')} ${padding}: forward and gradient equal tfjs's, on oneDNN's kernels where TensorFlow has them`, () => {
+      const ops = NativeOps.forActiveBackend()!;
+      const size = shape.reduce((a, b) => a * b, 1);
+      const values = Float32Array.from({ length: size }, (_, i) => (i % 5 < 3 ? 0.25 : Math.sin(i) * 2));
+      const x = tf.tensor4d(values, [...shape]);
+      const expectedY = tf.maxPool(x, [...pool], [...strides], padding === 'SAME' ? 'same' : 'valid');
+      const dyValues = Float32Array.from({ length: expectedY.size }, (_, i) => Math.cos(i) + 2);
+      const dy = tf.tensor(dyValues, expectedY.shape);
+      const expectedDx = tf.grad((input: tf.Tensor) => tf.maxPool(input as tf.Tensor4D, [...pool], [...strides], padding === 'SAME' ? 'same' : 'valid'))(x, dy);
+      const [y, dx] = ops.scope(() => {
+        const forward = maxPool(ops, ops.constant(values, [...shape]), [...pool], [...strides], padding);
+        const { dx: grad } = forward.backward(ops.constant(dyValues, expectedY.shape), true);
+        return [Array.from(ops.read(forward.y)), Array.from(ops.read(grad!))];
+      });
+      assert.deepEqual(y, Array.from(expectedY.dataSync()));
+      assert.deepEqual(dx, Array.from(expectedDx.dataSync()));
+      assert.ok(dx.filter((v) => v !== 0).length < dx.length / 2, 'ties get one gradient, not one each');
+      tf.dispose([x, expectedY, dy, expectedDx]);
+      ops.release();
+    });
+  }
+
+  test('oneDNN pooling is found in this libtensorflow (the tensorflow-cpu wheel is built with oneDNN)', () => {
+    assert.equal(NativeOps.forActiveBackend()!.oneDnnMaxPool(), true);
+  });
 });
 
 describe('optimizer updates equal tfjs optimizers', () => {

@@ -106,10 +106,15 @@ export function flatten(ops: NativeOps, x: Native): Forward {
 }
 
 export function maxPool(ops: NativeOps, x: Native, pool: number[], strides: number[], padding: string): Forward {
-  const [ph, pw] = pool;
-  // TensorFlow's MaxPoolGrad routes each window's gradient to its first maximum, as tfjs and
-  // Keras do; MNIST's flat background makes ties common, so the rule matters.
-  const attrs = [ops.float32(), ops.int('ksize', [1, ph, pw, 1]), ops.int('strides', [1, strides[0], strides[1], 1]), ops.string('padding', padding), ops.string('data_format', 'NHWC')];
+  // Each window's gradient goes to its first maximum, as tfjs and Keras do; MNIST's flat
+  // background makes ties common, so the rule matters. oneDNN's kernels (see oneDnnMaxPool)
+  // follow it, keeping the forward's choice in a workspace for the backward.
+  if (ops.oneDnnMaxPool()) {
+    const attrs = ops.maxPoolAttrs(pool, strides, padding, true);
+    const [y, workspace] = ops.run('_MklNativeMaxPool', attrs, [x], 2);
+    return { y, backward: (dy) => ({ grads: {}, dx: ops.run('_MklNativeMaxPoolGrad', attrs, [x, y, dy, workspace])[0] }) };
+  }
+  const attrs = ops.maxPoolAttrs(pool, strides, padding, false);
   const y = ops.run('MaxPool', attrs, [x])[0];
   return { y, backward: (dy) => ({ grads: {}, dx: ops.run('MaxPoolGrad', attrs, [x, y, dy])[0] }) };
 }

@@ -51,6 +51,10 @@ function nodeBackend(): NodeBackend | undefined {
 
 const elementCount = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 let variableSerial = 0;
+/** Bytes per element by TF_DataType (float32, int32, uint8, int64, bool): what the accounting counts. */
+const DTYPE_BYTES: Record<number, number> = { 1: 4, 3: 4, 4: 1, 9: 8, 10: 1 };
+/** Whether this libtensorflow runs oneDNN's max pooling in eager mode (probed once, see oneDnnMaxPool). */
+let oneDnnPooling: boolean | undefined;
 /** Whether prepareForThreads has run in this process (the set it fills is process-wide). */
 let attributeNamesStored = false;
 
@@ -91,9 +95,41 @@ export class NativeOps {
    */
   prepareForThreads(): void {
     if (attributeNamesStored) return;
-    const attrs = TF_ATTR_NAMES.map((name) => this.bool(name, false));
+    // '_kernel' is not an op attribute but a kernel label (oneDnnMaxPool below uses it).
+    const attrs = [...TF_ATTR_NAMES, '_kernel'].map((name) => this.bool(name, false));
     this.b.executeOp('NoOp', attrs, [], 0);
     attributeNamesStored = true;
+  }
+
+  /**
+   * Whether TensorFlow's oneDNN max pooling (`_MklNativeMaxPool`, `_MklNativeMaxPoolGrad`, kernel
+   * label MklNameChangeOp) runs here. Eager execution rewrites convolutions, matrix products and
+   * fused batch norm to oneDNN itself, but not max pooling, whose Eigen gradient kernel is the
+   * slowest op of a CNN step (MaxPoolGrad ~4 ms against ~0.1 ms for oneDNN's, which keeps the
+   * forward's argmax in a workspace). A build without oneDNN lacks the ops: the probe, run once
+   * per process, then says no and the layers use MaxPool/MaxPoolGrad.
+   */
+  oneDnnMaxPool(): boolean {
+    if (oneDnnPooling !== undefined) return oneDnnPooling;
+    try {
+      this.scope(() => {
+        const x = this.constant(new Float32Array([1, 3, 2, 3]), [1, 2, 2, 1]);
+        const attrs = this.maxPoolAttrs([2, 2], [2, 2], 'VALID', true);
+        const [y, workspace] = this.run('_MklNativeMaxPool', attrs, [x], 2);
+        const dx = this.run('_MklNativeMaxPoolGrad', attrs, [x, y, this.constant(new Float32Array([5]), [1, 1, 1, 1]), workspace])[0];
+        // The first of the two maxima gets the gradient, as TensorFlow's MaxPoolGrad does.
+        oneDnnPooling = this.read(y)[0] === 3 && this.read(dx).join(',') === '0,5,0,0';
+      });
+    } catch {
+      oneDnnPooling = false;
+    }
+    return oneDnnPooling!;
+  }
+
+  /** MaxPool's attributes; with `oneDnn`, those of its oneDNN twin (kernel label, workspace). */
+  maxPoolAttrs(pool: number[], strides: number[], padding: string, oneDnn: boolean): OpAttr[] {
+    const attrs = [this.float32(), this.int('ksize', [1, pool[0], pool[1], 1]), this.int('strides', [1, strides[0], strides[1], 1]), this.string('padding', padding), this.string('data_format', 'NHWC')];
+    return oneDnn ? [...attrs, this.string('_kernel', 'MklNameChangeOp'), this.bool('workspace_enabled', true)] : attrs;
   }
 
   // ---- attributes
@@ -239,7 +275,7 @@ export class NativeOps {
     this.peakBytes = this.liveBytes;
   }
 
-  private own(t: Native, bytes = t.dtype === this.b.TF_FLOAT || t.dtype === this.b.TF_INT32 ? 4 * elementCount(t.shape) : 0): void {
+  private own(t: Native, bytes = (DTYPE_BYTES[t.dtype] ?? 4) * elementCount(t.shape)): void {
     this.scopes[this.scopes.length - 1].add(t.id);
     this.sizes.set(t.id, bytes);
     this.liveBytes += bytes;
