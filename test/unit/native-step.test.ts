@@ -148,8 +148,11 @@ describe('max pooling', () => {
     [[4, 8, 8, 3], [2, 2], [2, 2], 'VALID'],
     [[2, 7, 9, 2], [2, 2], [2, 2], 'SAME'],
     [[2, 9, 9, 4], [3, 3], [2, 2], 'VALID'],
+    // Large enough for oneDNN's kernels (maxPool takes Eigen's below 65,536 elements).
+    [[8, 28, 28, 16], [2, 2], [2, 2], 'VALID'],
+    [[4, 29, 27, 32], [2, 2], [2, 2], 'SAME'],
   ] as const) {
-    test(`${shape.join('x')}, pool ${pool.join('x')} stride ${strides.join('x')} ${padding}: forward and gradient equal tfjs's, on oneDNN's kernels where TensorFlow has them`, () => {
+    test(`${shape.join('x')}, pool ${pool.join('x')} stride ${strides.join('x')} ${padding}: forward and gradient equal tfjs's (Eigen's kernels below 65,536 elements, oneDNN's above)`, () => {
       const ops = NativeOps.forActiveBackend()!;
       const size = shape.reduce((a, b) => a * b, 1);
       const values = Float32Array.from({ length: size }, (_, i) => (i % 5 < 3 ? 0.25 : Math.sin(i) * 2));
