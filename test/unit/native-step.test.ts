@@ -182,8 +182,11 @@ describe('max pooling', () => {
 describe('optimizer updates equal tfjs optimizers', () => {
   for (const optimizer of ['adam', 'sgd', 'momentum', 'rmsprop'] as OptimizerName[]) {
     // Float32 rounding of gradients reaches the weights through the update, most through Adam's
-    // m/√v: a wrong rule (ε placement, bias correction, momentum) is off by the whole update.
-    test(`${optimizer}, 3 steps of builtin:mlp with a separate μ/σ learning rate (within 0.2% of the distance moved)`, () => {
+    // m/√v, which turns a rounding-sized change of a near-zero gradient into a sizeable step (the
+    // worst kernel element here is 0.1–0.4% of the distance moved, depending on rounding order);
+    // a wrong rule (ε placement, bias correction, momentum) is off by the whole update.
+    const tolerance = optimizer === 'adam' ? 1e-2 : 2e-3;
+    test(`${optimizer}, 3 steps of builtin:mlp with a separate μ/σ learning rate (within ${tolerance * 100}% of the distance moved)`, () => {
       const [a, b] = [buildBuiltinModel('mlp', { seed: 3 }), buildBuiltinModel('mlp', { seed: 3 })];
       realisticStatistics(a);
       b.setWeights(a.getWeights());
@@ -213,7 +216,7 @@ describe('optimizer updates equal tfjs optimizers', () => {
         }
         const largest = Array.from(theirs).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
         assert.ok(moved > 0, `${names[i]}: the reference moved`);
-        assert.ok(diff <= 2e-3 * moved + 1e-6 * largest, `${names[i]}: ${diff} apart after moving ${moved}`);
+        assert.ok(diff <= tolerance * moved + 1e-6 * largest, `${names[i]}: ${diff} apart after moving ${moved}`);
       });
       tf.dispose(before);
       a.dispose();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { isBatchlessLayer } from '../layers/batchless-normalization';
-import { Activation, LayerWeight, NativeLayer, WeightRole, batchNorm, batchless, batchlessValues, conv2d, dense, flatten, globalAveragePool, maxPool, relu } from './native-layers';
+import { Activation, LayerWeight, NativeLayer, WeightRole, batchNorm, batchless, conv2d, dense, flatten, globalAveragePool, maxPool, relu } from './native-layers';
 
 /** The layers of a chain model as native layers, the final softmax dropped (the loss takes logits); or why not. */
 export function compileLayers(model: tf.LayersModel): { layers: NativeLayer[] } | { reason: string } {
@@ -95,7 +95,7 @@ function compileLayer(layer: tf.layers.Layer, last: boolean): NativeLayer | unde
         const rank = (layer.input as tf.SymbolicTensor).rank;
         if (axes.length !== 1 || axes[0] !== rank - 1) return 'only channels-last statistics have a native step';
         if (rank !== 2 && rank !== 4) return `a rank-${rank} input has no native step`;
-        return { name: layer.name, weights, batchless: layer, prepare: (ops, w) => batchlessValues(ops, layer, w, rank === 4), forward: (ops, x, w) => batchless(ops, x, w) };
+        return { name: layer.name, weights, batchless: layer, fused: rank === 4, forward: (ops, x, w) => batchless(ops, x, w) };
       }
       return 'no native step for this layer type';
   }

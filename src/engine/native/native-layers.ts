@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BatchlessNormalization } from '../layers/batchless-normalization';
-import type { StdParametrization } from '../layers/std-parametrization';
 import { biasAdd, biasGrad, matMul, reduce, reshape, shapeOf, stagedSum } from './native-math';
+import { invStdOnHost } from './native-nll';
 import type { Native, NativeOps } from './tf-native';
 
 // Forward and backward of each supported layer, written out by hand in TensorFlow ops. Autodiff
@@ -37,8 +37,8 @@ export interface Forward {
 }
 
 /**
- * A layer's inputs for one step: its weights' current values, plus what a layer derives from
- * them once per step (`prepare`), since the weights do not change between micro-batches.
+ * A layer's inputs for one step: its weights' current values, plus what a batchless layer derives
+ * from them once per step (batchlessConstants), since the weights do not change between micro-batches.
  */
 export type LayerValues = Partial<Record<WeightRole | 'invStd' | 'scale' | 'variance', Native>>;
 
@@ -48,10 +48,10 @@ export interface NativeLayer {
   kind?: 'relu' | 'maxPool' | 'conv';
   weights: LayerWeight[];
   batchless?: BatchlessNormalization;
+  /** For a batchless layer: whether its input is rank 4 (TensorFlow's fused kernels, which take σ²). */
+  fused?: boolean;
   /** Normalizes with the micro-batch's own statistics (batch normalization): its micro-batches cannot be cut or spread over threads. */
   usesBatchStatistics?: boolean;
-  /** Values derived from the weights, computed once per step and passed to every forward. */
-  prepare?(ops: NativeOps, w: LayerValues): LayerValues;
   forward(ops: NativeOps, x: Native, w: LayerValues): Forward;
 }
 
@@ -161,26 +161,39 @@ export function batchNorm(ops: NativeOps, x: Native, w: LayerValues, epsilon: nu
   };
 }
 
-/** 1/σ from the stored std, per parametrization (std-parametrization.ts). */
-export function nativeInvStd(ops: NativeOps, stored: Native, kind: StdParametrization, epsilon: number): Native {
-  switch (kind) {
-    case 'log':
-      return ops.unary('Exp', ops.unary('Neg', stored));
-    case 'abs':
-      return ops.unary('Reciprocal', ops.unary('AddV2', ops.unary('Abs', stored), ops.scalar(epsilon)));
-    case 'inv':
-      return stored;
-  }
+/** A batchless layer's per-channel values as the host keeps them during a native step (host copies of its variables). */
+export interface BatchlessHost {
+  mean: Float32Array;
+  std: Float32Array;
+  gamma?: Float32Array;
+  beta?: Float32Array;
 }
 
-/** 1/σ, the scale γ/σ, and σ² where the fused kernels take it (rank 4), once per step for a batchless layer. */
-export function batchlessValues(ops: NativeOps, layer: BatchlessNormalization, w: LayerValues, fused: boolean): LayerValues {
-  const invStd = nativeInvStd(ops, w.std!, layer.stdParametrization, layer.epsilon);
-  return {
-    invStd,
-    scale: w.gamma ? ops.unary('Mul', invStd, w.gamma) : invStd,
-    variance: fused ? ops.unary('Reciprocal', ops.unary('Square', invStd)) : undefined,
+/**
+ * What a batchless layer's forward and backward take, made once per step on the host from its
+ * per-channel values: μ, β, 1/σ, the scale γ/σ, and σ² where the fused kernels take it (rank 4),
+ * each handed to TensorFlow as a constant; and 1/σ in float64 for the NLL (native-nll.ts).
+ */
+export function batchlessConstants(ops: NativeOps, layer: BatchlessNormalization, host: BatchlessHost, fused: boolean): { values: LayerValues; invStd: Float64Array } {
+  const invStd = invStdOnHost(host.std, layer);
+  const n = invStd.length;
+  const channels = [n];
+  // γ/σ rounded as TensorFlow's float32 product of the two would be (the generic step's rounding).
+  const [inv32, scale, variance] = [new Float32Array(n), new Float32Array(n), fused ? new Float32Array(n) : undefined];
+  for (let c = 0; c < n; c++) {
+    inv32[c] = invStd[c];
+    scale[c] = host.gamma ? Math.fround(inv32[c] * host.gamma[c]) : inv32[c];
+    if (variance) variance[c] = 1 / (invStd[c] * invStd[c]);
+  }
+  const values: LayerValues = {
+    mean: ops.constant(host.mean.slice(), channels),
+    invStd: ops.constant(inv32, channels),
+    scale: ops.constant(scale, channels),
   };
+  if (host.gamma) values.gamma = ops.constant(host.gamma.slice(), channels);
+  if (host.beta) values.beta = ops.constant(host.beta.slice(), channels);
+  if (variance) values.variance = ops.constant(variance, channels);
+  return { values, invStd };
 }
 
 /**

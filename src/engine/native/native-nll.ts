@@ -1,62 +1,63 @@
 import type { BatchlessNormalization } from '../layers/batchless-normalization';
-import { reduceAll } from './native-math';
-import type { LayerValues, StatisticsSums } from './native-layers';
-import type { Native, NativeOps } from './tf-native';
 
-/** A layer's NLL as device scalars to read (`parts`) and the host arithmetic that finishes it (`value`). */
-export interface NllResult {
-  meanGrad: Native;
-  stdGrad: Native;
-  parts: Native[];
-  value(parts: number[]): number;
-}
+// A batchless layer's per-channel numbers live on the host during a native step (host-vectors.ts):
+// C values each, where a TensorFlow op would cost ~10 µs of dispatch for a few ns of arithmetic.
 
-/**
- * A layer's NLL over the batch and its μ/σ gradients from Σ(a − μ) = S1 and Σ(a − μ)² = S2 per
- * channel (K elements each, C channels), with 1/σ from the layer's per-step values, in closed form (batch-gradients.ts has the same loss
- * through autodiff):
- *   NLL = mean_c log σ_c + (1/2KC) Σ_c S2_c/σ_c²,   ∂/∂μ_c = −S1_c/(KC σ_c²),
- *   ∂/∂σ_c = 1/(Cσ_c) − S2_c/(KC σ_c³), then through the stored parametrization.
- * The NLL itself is only reported: its two sums are read with the step's other values and the
- * scaling is done on the host, a few dispatches fewer per layer and step.
- */
-export function nllFromSums(ops: NativeOps, layer: BatchlessNormalization, w: LayerValues, s: StatisticsSums): NllResult {
-  const stored = w.std!;
-  const inv = w.invStd!;
-  const channels = stored.shape.reduce((a, b) => a * b, 1);
-  const kc = s.count * channels;
-  const inv2 = ops.unary('Square', inv);
-  const weighted = ops.unary('Mul', s.second, inv2);
-  const meanGrad = ops.unary('Mul', ops.unary('Mul', s.first, inv2), ops.scalar(-1 / kc));
-  const eps = () => ops.scalar(layer.epsilon);
-  let stdGrad: Native;
-  let logStd: Native;
-  switch (layer.stdParametrization) {
-    case 'log':
-      logStd = stored;
-      stdGrad = ops.unary('AddV2', ops.unary('Mul', weighted, ops.scalar(-1 / kc)), ops.scalar(1 / channels));
-      break;
-    case 'abs': {
-      logStd = ops.unary('Log', ops.unary('AddV2', ops.unary('Abs', stored), eps()));
-      const perSigma = ops.unary('Sub', ops.unary('Mul', inv, ops.scalar(1 / channels)), ops.unary('Mul', ops.unary('Mul', weighted, inv), ops.scalar(1 / kc)));
-      stdGrad = ops.unary('Mul', perSigma, signLikeTfjs(ops, stored));
-      break;
-    }
-    case 'inv': {
-      const magnitude = ops.unary('AddV2', ops.unary('Abs', stored), eps());
-      logStd = ops.unary('Neg', ops.unary('Log', magnitude));
-      const fromLog = ops.unary('Mul', ops.unary('Reciprocal', magnitude), ops.scalar(-1 / channels));
-      stdGrad = ops.unary('AddV2', ops.unary('Mul', fromLog, signLikeTfjs(ops, stored)), ops.unary('Mul', ops.unary('Mul', s.second, stored), ops.scalar(1 / kc)));
-      break;
-    }
+/** 1/σ per channel from the stored std, per parametrization (std-parametrization.ts), in float64. */
+export function invStdOnHost(stored: Float32Array, layer: BatchlessNormalization): Float64Array {
+  const eps = layer.epsilon;
+  const inv = new Float64Array(stored.length);
+  const kind = layer.stdParametrization;
+  for (let c = 0; c < stored.length; c++) {
+    const s = stored[c];
+    inv[c] = kind === 'log' ? Math.exp(-s) : kind === 'abs' ? 1 / (Math.abs(s) + eps) : s;
   }
-  const weightedSum = reduceAll(ops, weighted);
-  if (layer.gauge) return { meanGrad, stdGrad, parts: [weightedSum], value: ([ws]) => (0.5 * ws) / kc - 0.5 };
-  return { meanGrad, stdGrad, parts: [weightedSum, reduceAll(ops, logStd)], value: ([ws, logSum]) => logSum / channels + (0.5 * ws) / kc };
+  return inv;
 }
 
 /** d|x|/dx as tfjs takes it: 1 where x > 0, −1 elsewhere (0 included). */
-function signLikeTfjs(ops: NativeOps, x: Native): Native {
-  const positive = ops.run('Greater', [ops.float32()], [x, ops.scalar(0)])[0];
-  return ops.run('SelectV2', [ops.float32()], [positive, ops.scalar(1), ops.scalar(-1)])[0];
+const signLikeTfjs = (x: number) => (x > 0 ? 1 : -1);
+
+/**
+ * A layer's NLL over the batch and its μ/σ gradients from Σ(a − μ) = S1 and Σ(a − μ)² = S2 per
+ * channel (K elements each, C channels), in closed form (batch-gradients.ts has the same loss
+ * through autodiff):
+ *   NLL = mean_c log σ_c + (1/2KC) Σ_c S2_c/σ_c²,   ∂/∂μ_c = −S1_c/(KC σ_c²),
+ *   ∂/∂σ_c = 1/(Cσ_c) − S2_c/(KC σ_c³), then through the stored parametrization.
+ * With the gauge option the log σ term is left out (and ½ subtracted), as the layer does.
+ */
+export function nllOnHost(layer: BatchlessNormalization, stored: Float32Array, inv: Float64Array, first: ArrayLike<number>, second: ArrayLike<number>, count: number) {
+  const channels = stored.length;
+  const kc = count * channels;
+  const eps = layer.epsilon;
+  const meanGrad = new Float32Array(channels);
+  const stdGrad = new Float32Array(channels);
+  let weightedSum = 0;
+  let logSum = 0;
+  for (let c = 0; c < channels; c++) {
+    const inv2 = inv[c] * inv[c];
+    const weighted = second[c] * inv2;
+    weightedSum += weighted;
+    meanGrad[c] = (-first[c] * inv2) / kc;
+    const s = stored[c];
+    switch (layer.stdParametrization) {
+      case 'log':
+        logSum += s;
+        stdGrad[c] = -weighted / kc + 1 / channels;
+        break;
+      case 'abs':
+        logSum += Math.log(Math.abs(s) + eps);
+        stdGrad[c] = (inv[c] / channels - (weighted * inv[c]) / kc) * signLikeTfjs(s);
+        break;
+      case 'inv': {
+        const magnitude = Math.abs(s) + eps;
+        logSum -= Math.log(magnitude);
+        stdGrad[c] = (-1 / channels / magnitude) * signLikeTfjs(s) + (second[c] * s) / kc;
+        break;
+      }
+    }
+  }
+  const halfMeanSquare = (0.5 * weightedSum) / kc;
+  const value = layer.gauge ? halfMeanSquare - 0.5 : logSum / channels + halfMeanSquare;
+  return { value, meanGrad, stdGrad };
 }

@@ -4,8 +4,9 @@ import type { StepModel } from '../train/batch-gradients';
 import type { OptimizerName } from '../train/config';
 import { compileLayers } from './compile-layers';
 import { reduceAll } from './native-math';
-import { LayerValues, LayerWeight, NativeLayer, StatisticsSums } from './native-layers';
-import { NllResult, nllFromSums } from './native-nll';
+import { BatchlessHost, LayerValues, LayerWeight, NativeLayer, StatisticsSums, batchlessConstants } from './native-layers';
+import { HostOptimizer } from './host-optimizer';
+import { nllOnHost } from './native-nll';
 import { NativeOptimizer } from './native-optimizer';
 import { Native, NativeOps } from './tf-native';
 
@@ -19,9 +20,34 @@ export interface NativeStepOptions {
 interface VariableSlot {
   name: string;
   tfjs: tf.Variable;
-  native: Native;
+  shape: number[];
+  /** A TensorFlow resource variable; absent for a batchless layer's per-channel values, kept in `host`. */
+  native?: Native;
+  host?: Float32Array;
   trainable: boolean;
   learningRate: number;
+}
+
+/** A batchless layer's roles whose values the step keeps on the host (native-nll.ts says why). */
+const HOST_ROLES = new Set(['mean', 'std', 'gamma', 'beta']);
+
+/** What `finish` leaves to do once its two tensors are read: the numbers the step reports, and the host gradients. */
+type Completion = (scalars: Float32Array, vectors: Float32Array) => { values: Float32Array; hostGrads: Map<string, Float32Array> };
+
+/** A batch's gradients on the device, what to read, and how to finish on the host. */
+interface Finished {
+  grads: Map<string, Native>;
+  /** [Σ task loss, Σ of each group of device gradients]. */
+  packed: Native;
+  /** Each batchless layer's Σ(a − μ), Σ(a − μ)² and γ, β gradients, end to end (absent without batchless layers). */
+  vectors?: Native;
+  complete: Completion;
+}
+
+/** A batchless layer's per-step host values: what the NLL needs besides the sums. */
+interface BatchlessPrepared {
+  stored: Float32Array;
+  invStd: Float64Array;
 }
 
 /**
@@ -80,6 +106,7 @@ export class NativeStep {
     private readonly layers: NativeLayer[],
     private readonly slots: Map<LayerWeight['variable'], VariableSlot>,
     private readonly optimizer: NativeOptimizer,
+    private readonly hostOptimizer: HostOptimizer,
   ) {}
 
   /** The native step for this model, or why there is none (the trainer then takes the generic path). */
@@ -95,19 +122,24 @@ export class NativeStep {
     const statsRate = options.statsLearningRate > 0 ? options.statsLearningRate : options.learningRate;
     const slots = new Map<tf.Variable, VariableSlot>();
     ops.scope(() => {
-      for (const weight of compiled.layers.flatMap((l) => l.weights)) {
-        const name = weight.variable.name;
-        slots.set(weight.variable, {
-          name,
-          tfjs: weight.variable,
-          native: ops.variable(ops.fromTfjs(weight.variable)),
-          trainable: weight.trainable,
-          learningRate: statsNames.has(name) ? statsRate : options.learningRate,
-        });
+      for (const layer of compiled.layers) {
+        for (const weight of layer.weights) {
+          const name = weight.variable.name;
+          const onHost = layer.batchless !== undefined && HOST_ROLES.has(weight.role);
+          slots.set(weight.variable, {
+            name,
+            tfjs: weight.variable,
+            shape: weight.variable.shape,
+            native: onHost ? undefined : ops.variable(ops.fromTfjs(weight.variable)),
+            host: onHost ? Float32Array.from(weight.variable.dataSync()) : undefined,
+            trainable: weight.trainable,
+            learningRate: statsNames.has(name) ? statsRate : options.learningRate,
+          });
+        }
       }
     });
-    const optimizer = new NativeOptimizer(ops, options.optimizer, tf.backend().epsilon());
-    return new NativeStep(ops, step, compiled.layers, slots, optimizer);
+    const epsilon = tf.backend().epsilon();
+    return new NativeStep(ops, step, compiled.layers, slots, new NativeOptimizer(ops, options.optimizer, epsilon), new HostOptimizer(options.optimizer, epsilon));
   }
 
   /** One optimizer step over `batch` in micro-batches; the update is skipped when a value is not finite. */
@@ -118,19 +150,26 @@ export class NativeStep {
     return ops.scope(() => {
       // In a scope of its own, so the step's reads of the weights are gone before the update:
       // a variable still read elsewhere is copied before TensorFlow updates it in place.
-      const { grads, packed, values } = ops.scope(() => this.gradients(batch, microBatchSize));
-      const read = ops.read(packed);
-      const peakStepBytes = ops.peakBytes - before;
-      const result = values(read);
-      const applied = read.every(Number.isFinite) && result.every(Number.isFinite);
-      if (applied) this.apply(grads);
-      return { values: result, applied, peakStepBytes };
+      const finished = ops.scope(() => this.gradients(batch, microBatchSize));
+      return this.conclude(finished, ops.peakBytes - before);
     });
   }
 
-  private apply(grads: Map<string, Native>): void {
-    const updates = [...this.slots.values()].filter((s) => s.trainable && grads.has(s.name)).map((s) => ({ variable: s.native, grad: grads.get(s.name)!, learningRate: s.learningRate }));
-    this.optimizer.apply(updates);
+  /** Reads what `finish` packed, and applies the update unless a value is not finite. */
+  private conclude(finished: Finished, peakStepBytes: number): NativeStepResult {
+    const ops = this.ops;
+    const scalars = ops.read(finished.packed);
+    const { values, hostGrads } = finished.complete(scalars, finished.vectors ? ops.read(finished.vectors) : new Float32Array(0));
+    // values' last element sums every gradient, device and host: non-finite when any element is.
+    const applied = scalars.every(Number.isFinite) && values.every(Number.isFinite);
+    if (applied) this.apply(finished.grads, hostGrads);
+    return { values, applied, peakStepBytes };
+  }
+
+  private apply(grads: Map<string, Native>, hostGrads: Map<string, Float32Array>): void {
+    const slots = [...this.slots.values()].filter((s) => s.trainable);
+    this.optimizer.apply(slots.filter((s) => s.native && grads.has(s.name)).map((s) => ({ variable: s.native!, grad: grads.get(s.name)!, learningRate: s.learningRate })));
+    this.hostOptimizer.apply(slots.filter((s) => s.host && hostGrads.has(s.name)).map((s) => ({ key: s.name, values: s.host!, grad: hostGrads.get(s.name)!, learningRate: s.learningRate })));
   }
 
   /**
@@ -144,10 +183,11 @@ export class NativeStep {
     const ops = this.ops;
     ops.resetPeak();
     const before = ops.liveBytes;
-    const { grads, packed, values, helperBytes } = await ops.scopeAsync(async () => {
+    const { helperBytes, ...finished } = await ops.scopeAsync(async () => {
       const read = this.readWeights();
-      const layerWeights = this.layerValues(read);
-      const weights = [...this.slots.values()].map((slot) => ops.read(read.get(slot.tfjs)!));
+      const prepared = this.layerValues(read, (slot) => slot.host!);
+      const layerWeights = prepared.values;
+      const weights = [...this.slots.values()].map((slot) => (slot.native ? ops.read(read.get(slot.tfjs)!) : slot.host!.slice()));
       const per = this.perExample();
       const pending = helpers.compute(
         ranges.slice(1).map(([start, end]) => ({
@@ -169,16 +209,9 @@ export class NativeStep {
       if ('error' in settled) throw settled.error;
       for (const share of settled.value) this.addShare(totals, share);
       const helperBytes = settled.value.reduce((sum, share) => sum + share.peakStepBytes, 0);
-      return { ...this.finish(totals, layerWeights, batch.size), helperBytes };
+      return { ...this.finish(totals, prepared.batchless, batch.size), helperBytes };
     });
-    return ops.scope(() => {
-      const read = ops.read(packed);
-      const peakStepBytes = ops.peakBytes - before + helperBytes;
-      const result = values(read);
-      const applied = read.every(Number.isFinite) && result.every(Number.isFinite);
-      if (applied) this.apply(grads);
-      return { values: result, applied, peakStepBytes };
-    });
+    return ops.scope(() => this.conclude(finished, ops.peakBytes - before + helperBytes));
   }
 
   /**
@@ -193,8 +226,9 @@ export class NativeStep {
       const slots = [...this.slots.values()];
       if (request.weights.length !== slots.length) throw new Error(`NativeStep: ${request.weights.length} weights for ${slots.length} variables`);
       const values = new Map<tf.Variable, Native>();
-      slots.forEach((slot, i) => values.set(slot.tfjs, ops.constant(request.weights[i], slot.native.shape)));
-      const layerWeights = this.layerValues(values);
+      const weightOf = new Map(slots.map((slot, i) => [slot, request.weights[i]]));
+      for (const slot of slots) if (slot.native) values.set(slot.tfjs, ops.constant(weightOf.get(slot)!, slot.shape));
+      const layerWeights = this.layerValues(values, (slot) => weightOf.get(slot)!).values;
       const totals = this.shareTotals(request.x, request.y, request.batchSize, request.microBatchSize, layerWeights);
       const share: HostShare = {
         grads: slots.map((slot) => {
@@ -216,7 +250,7 @@ export class NativeStep {
 
   /** The variables' shapes in slot order: a helper thread checks that it rebuilt the same model. */
   slotShapes(): number[][] {
-    return [...this.slots.values()].map((slot) => slot.native.shape);
+    return [...this.slots.values()].map((slot) => slot.shape);
   }
 
   /** True when the model has a convolution (the steps worth spreading over threads, step-threads.ts). */
@@ -232,35 +266,42 @@ export class NativeStep {
   /** The batch's gradients as tfjs tensors by variable name, and [task, NLL…] (for tests and messages). Caller disposes. */
   gradientsAsTfjs(batch: Batch, microBatchSize: number): { grads: tf.NamedTensorMap; lossParts: tf.Tensor1D } {
     const ops = this.ops;
-    const { grads, packed, values } = ops.scope(() => this.gradients(batch, microBatchSize));
+    const finished = ops.scope(() => this.gradients(batch, microBatchSize));
+    const { grads, packed, vectors } = finished;
+    const { values, hostGrads } = finished.complete(ops.read(packed), vectors ? ops.read(vectors) : new Float32Array(0));
+    ops.dispose(packed, vectors);
     const out: tf.NamedTensorMap = {};
     for (const v of this.step.variables) {
       const g = grads.get(v.name);
+      const host = hostGrads.get(v.name);
       if (g) out[v.name] = ops.toTfjs(g);
+      else if (host) out[v.name] = tf.tensor(host, v.shape);
     }
     ops.dispose(...[...grads].filter(([name]) => !(name in out)).map(([, g]) => g));
-    const all = values(ops.read(packed));
-    ops.dispose(packed);
-    const lossParts = tf.tensor1d(all.subarray(0, all.length - 1));
+    const lossParts = tf.tensor1d(values.subarray(0, values.length - 1));
     return { grads: out, lossParts };
   }
 
   /** Copies the model's tfjs variables into the native ones (after data-driven initialization). */
   loadFromModel(): void {
     this.ops.scope(() => {
-      for (const slot of this.slots.values()) this.ops.assign(slot.native, this.ops.fromTfjs(slot.tfjs));
+      for (const slot of this.slots.values()) {
+        if (slot.native) this.ops.assign(slot.native, this.ops.fromTfjs(slot.tfjs));
+        else slot.host!.set(slot.tfjs.dataSync() as Float32Array);
+      }
     });
   }
 
-  /** Tensor bytes held between steps: the native weights and optimizer state. */
+  /** Bytes held between steps: the native weights and optimizer state, TensorFlow's and the host's. */
   residentBytes(): number {
-    return this.ops.variableBytes;
+    const host = [...this.slots.values()].reduce((bytes, slot) => bytes + (slot.host?.byteLength ?? 0), 0);
+    return this.ops.variableBytes + host + this.hostOptimizer.stateBytes;
   }
 
   /** Writes the trained values into the model's tfjs variables. */
   syncToModel(): void {
     for (const slot of this.slots.values()) {
-      const value = this.ops.toTfjs(this.ops.scope(() => this.ops.readVariable(slot.native)));
+      const value = slot.native ? this.ops.toTfjs(this.ops.scope(() => this.ops.readVariable(slot.native!))) : tf.tensor(slot.host!, slot.shape);
       slot.tfjs.assign(value);
       value.dispose();
     }
@@ -268,29 +309,41 @@ export class NativeStep {
 
   dispose(): void {
     this.optimizer.dispose();
-    for (const slot of this.slots.values()) this.ops.destroyVariable(slot.native);
+    for (const slot of this.slots.values()) if (slot.native) this.ops.destroyVariable(slot.native);
     this.slots.clear();
     this.ops.release();
   }
 
-  private gradients(batch: Batch, microBatchSize: number) {
-    const layerWeights = this.layerValues(this.readWeights());
-    const totals = this.shareTotals(batch.x, batch.y, batch.size, microBatchSize, layerWeights);
-    return this.finish(totals, layerWeights, batch.size);
+  private gradients(batch: Batch, microBatchSize: number): Finished {
+    const prepared = this.layerValues(this.readWeights(), (slot) => slot.host!);
+    const totals = this.shareTotals(batch.x, batch.y, batch.size, microBatchSize, prepared.values);
+    return this.finish(totals, prepared.batchless, batch.size);
   }
 
+  /** The resource variables' current values (host-kept values are not read: they are at hand). */
   private readWeights(): Map<tf.Variable, Native> {
     const values = new Map<tf.Variable, Native>();
-    for (const slot of this.slots.values()) values.set(slot.tfjs, this.ops.readVariable(slot.native));
+    for (const slot of this.slots.values()) if (slot.native) values.set(slot.tfjs, this.ops.readVariable(slot.native));
     return values;
   }
 
-  private layerValues(values: Map<tf.Variable, Native>): LayerValues[] {
-    return this.layers.map((layer) => {
+  /** Each layer's inputs for the step; a batchless layer's from its host values (`hostOf`), made once here. */
+  private layerValues(values: Map<tf.Variable, Native>, hostOf: (slot: VariableSlot) => Float32Array): { values: LayerValues[]; batchless: (BatchlessPrepared | undefined)[] } {
+    const batchlessPrepared: (BatchlessPrepared | undefined)[] = [];
+    const layerWeights = this.layers.map((layer) => {
       const w: LayerValues = {};
       for (const weight of layer.weights) w[weight.role] = values.get(weight.variable);
-      return { ...w, ...layer.prepare?.(this.ops, w) };
+      if (!layer.batchless) {
+        batchlessPrepared.push(undefined);
+        return w;
+      }
+      const host: Partial<BatchlessHost> = {};
+      for (const weight of layer.weights) if (HOST_ROLES.has(weight.role)) host[weight.role as keyof BatchlessHost] = hostOf(this.slots.get(weight.variable)!);
+      const made = batchlessConstants(this.ops, layer.batchless, host as BatchlessHost, layer.fused === true);
+      batchlessPrepared.push({ stored: host.std!, invStd: made.invStd });
+      return { ...w, ...made.values };
     });
+    return { values: layerWeights, batchless: batchlessPrepared };
   }
 
   private perExample(): number {
@@ -351,7 +404,7 @@ export class NativeStep {
     const ops = this.ops;
     [...this.slots.values()].forEach((slot, i) => {
       const g = share.grads[i];
-      if (g) this.addInto(totals.grads, slot.name, ops.constant(g, slot.native.shape));
+      if (g) this.addInto(totals.grads, slot.name, ops.constant(g, slot.shape));
     });
     const loss = ops.unary('AddV2', totals.taskSum, ops.constant(new Float32Array([share.taskSum]), []));
     ops.dispose(totals.taskSum);
@@ -366,45 +419,62 @@ export class NativeStep {
   }
 
   /**
-   * The NLL's μ/σ gradients from the sums, and what [task loss, NLL…, Σ of every gradient] is
-   * made of, packed for one read: `values` turns the read into those numbers.
+   * What [task loss, NLL…, Σ of every gradient] and the host gradients are made of, in two
+   * tensors for two reads: the task loss and sums of the device gradients (gradients of one shape
+   * added first, one reduction per shape), and each batchless layer's per-channel sums and γ, β
+   * gradients, from which the host computes the NLL and its μ/σ gradients (native-nll.ts).
    */
-  private finish(totals: ShareTotals, layerWeights: LayerValues[], batchSize: number): { grads: Map<string, Native>; packed: Native; values: (read: Float32Array) => Float32Array } {
+  private finish(totals: ShareTotals, prepared: (BatchlessPrepared | undefined)[], batchSize: number): Finished {
     const ops = this.ops;
     const { grads, taskSum, sums } = totals;
-    const nll: NllResult[] = [];
+    const vectorParts: Native[] = [];
+    const layout: { layer: NativeLayer; prepared: BatchlessPrepared; count: number; hostGrads: string[] }[] = [];
     for (const [i, layer] of this.layers.entries()) {
       if (!layer.batchless) continue;
       const s = sums.get(layer);
       if (!s) throw new Error(`Layer '${layer.name}' was not called in the forward pass`);
-      const result = nllFromSums(ops, layer.batchless, layerWeights[i], s);
-      nll.push(result);
-      const [mean, std] = layer.batchless.statisticsVariables();
-      grads.set(mean.name, result.meanGrad);
-      grads.set(std.name, result.stdGrad);
+      vectorParts.push(s.first, s.second);
+      // γ and β are host-kept: their device gradients join the vectors read, and leave `grads`.
+      const hostGrads: string[] = [];
+      for (const weight of layer.weights) {
+        const g = grads.get(weight.variable.name);
+        if (!g || !HOST_ROLES.has(weight.role)) continue;
+        vectorParts.push(g);
+        hostGrads.push(weight.variable.name);
+        grads.delete(weight.variable.name);
+      }
+      layout.push({ layer, prepared: prepared[i]!, count: s.count, hostGrads });
     }
-    // Σ of every gradient element: gradients of one shape are added first (one AddN), so a
-    // layer's per-channel vectors cost one reduction, not one each; the host adds the rest.
     const byShape = new Map<string, Native[]>();
     for (const g of grads.values()) {
       const key = g.shape.join('x');
       byShape.set(key, [...(byShape.get(key) ?? []), g]);
     }
     const gradSums = [...byShape.values()].map((group) => reduceAll(ops, group.length === 1 ? group[0] : ops.run('AddN', [ops.float32(), ops.int('N', group.length)], group)[0]));
-    const parts = [taskSum, ...nll.flatMap((n) => n.parts), ...gradSums];
+    const parts = [taskSum, ...gradSums];
     const packed = ops.run('Pack', [ops.float32(), ops.int('N', parts.length), ops.int('axis', 0)], parts)[0];
-    const values = (read: Float32Array) => {
-      let at = 1;
-      const nllValues = nll.map((n) => {
-        const own = Array.from(read.subarray(at, at + n.parts.length));
-        at += n.parts.length;
-        return n.value(own);
-      });
+    const vectors = vectorParts.length === 0 ? undefined : vectorParts.length === 1 ? vectorParts[0] : ops.run('ConcatV2', [ops.float32(), ops.int32('Tidx'), ops.int('N', vectorParts.length)], [...vectorParts, ops.intScalar(0)])[0];
+    const complete: Completion = (scalars, read) => {
+      const hostGrads = new Map<string, Float32Array>();
+      const nll: number[] = [];
+      let at = 0;
+      const take = (n: number) => read.subarray(at, (at += n));
+      for (const { layer, prepared: p, count, hostGrads: names } of layout) {
+        const channels = p.stored.length;
+        const [first, second] = [take(channels), take(channels)];
+        const result = nllOnHost(layer.batchless!, p.stored, p.invStd, first, second, count);
+        nll.push(result.value);
+        const [mean, std] = layer.batchless!.statisticsVariables();
+        hostGrads.set(mean.name, result.meanGrad);
+        hostGrads.set(std.name, result.stdGrad);
+        for (const name of names) hostGrads.set(name, take(channels).slice());
+      }
       let gradTotal = 0;
-      for (; at < read.length; at++) gradTotal += read[at];
-      return Float32Array.from([read[0] / batchSize, ...nllValues, gradTotal]);
+      for (let k = 1; k < scalars.length; k++) gradTotal += scalars[k];
+      for (const g of hostGrads.values()) for (let k = 0; k < g.length; k++) gradTotal += g[k];
+      return { values: Float32Array.from([scalars[0] / batchSize, ...nll, gradTotal]), hostGrads };
     };
-    return { grads, packed, values };
+    return { grads, packed, vectors, complete };
   }
 
   /** Forward and backward of one micro-batch: gradients pre-weighted by m/B (the loss is Σ over the micro-batch / B). */
@@ -447,9 +517,9 @@ export class NativeStep {
     ops.scope(() => {
       for (const u of updates) {
         const slot = this.slots.get(u.variable)!;
-        const current = ops.readVariable(slot.native);
+        const current = ops.readVariable(slot.native!);
         const moved = ops.unary('Sub', current, ops.unary('Mul', ops.unary('Sub', current, u.value), ops.scalar(1 - u.momentum)));
-        ops.assign(slot.native, moved);
+        ops.assign(slot.native!, moved);
       }
     });
     for (const u of updates) ops.dispose(u.value);

@@ -174,6 +174,11 @@ export class NativeOps {
     return this.cached(`s${value}`, () => new Float32Array([value]), []);
   }
 
+  /** A fixed int32 scalar (an axis), made once and kept until `release`. */
+  intScalar(value: number): Native {
+    return this.cached(`n${value}`, () => Int32Array.from([value]), []);
+  }
+
   /** A fixed int32 vector (shapes, axes), made once and kept until `release`. */
   ints(values: readonly number[]): Native {
     return this.cached(`i${values.join(',')}`, () => Int32Array.from(values), [values.length]);
