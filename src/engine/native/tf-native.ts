@@ -210,25 +210,15 @@ export class NativeOps {
    * returns (anywhere in an array or a plain object), which move to the enclosing scope.
    */
   scope<T>(fn: () => T): T {
-    const scope = new Set<number>();
-    this.scopes.push(scope);
+    const scope = this.openScope();
     let result: T;
     try {
       result = fn();
     } catch (err) {
-      this.scopes.pop();
-      for (const id of scope) this.free(id);
+      this.closeScope(scope, undefined);
       throw err;
     }
-    this.scopes.pop();
-    const kept = new Set<number>();
-    collectIds(result, kept);
-    const outer = this.scopes[this.scopes.length - 1];
-    for (const id of scope) {
-      if (kept.has(id)) outer.add(id);
-      else this.free(id);
-    }
-    return result;
+    return this.closeScope(scope, result);
   }
 
   /**
@@ -236,17 +226,27 @@ export class NativeOps {
    * instance while it waits: the scopes are a stack, and the trainer runs one step at a time.
    */
   async scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
-    const scope = new Set<number>();
-    this.scopes.push(scope);
+    const scope = this.openScope();
     let result: T;
     try {
       result = await fn();
     } catch (err) {
-      this.popScope(scope);
-      for (const id of scope) this.free(id);
+      this.closeScope(scope, undefined);
       throw err;
     }
-    this.popScope(scope);
+    return this.closeScope(scope, result);
+  }
+
+  private openScope(): Set<number> {
+    const scope = new Set<number>();
+    this.scopes.push(scope);
+    return scope;
+  }
+
+  /** Ends `scope`: what `result` holds moves to the enclosing scope, the rest is deleted. */
+  private closeScope<T>(scope: Set<number>, result: T): T {
+    if (this.scopes[this.scopes.length - 1] !== scope) throw new Error('NativeOps: scopes closed out of order');
+    this.scopes.pop();
     const kept = new Set<number>();
     collectIds(result, kept);
     const outer = this.scopes[this.scopes.length - 1];
@@ -255,11 +255,6 @@ export class NativeOps {
       else this.free(id);
     }
     return result;
-  }
-
-  private popScope(scope: Set<number>): void {
-    if (this.scopes[this.scopes.length - 1] !== scope) throw new Error('NativeOps: scopes closed out of order');
-    this.scopes.pop();
   }
 
   /** Moves a tensor out of every scope: the caller deletes it with `dispose`. */
