@@ -22,9 +22,9 @@ function cpuCount(): number {
  * many, unless a layer keeps batch statistics (batch normalization cannot be spread exactly).
  * Chosen (0): for a convolutional model, as many as the CPUs TensorFlow's per-op pool leaves
  * free (CPUs ÷ intra-op threads, at most 4), else one. Measured on 2 CPUs (docs/benchmarks.md):
- * with one intra-op thread, two step threads make the CNN's step ~1.4× faster; with TensorFlow's
- * default pool on every CPU they compete and it is slower; a dense model's step gains nothing
- * either way (its time goes to moving its weights, which threads share).
+ * with one intra-op thread, two step threads make the CNN's step 1.2–1.5× faster; with TensorFlow's
+ * default pool on every CPU they compete and it is slower; a dense model's step gets slower
+ * (each thread multiplies its rows by all the weights, and weights and gradients cross threads).
  */
 export function chooseStepThreads(requested: number, native: NativeStep, cpus = cpuCount(), intraOp = intraOpThreads(cpus)): StepThreadsChoice {
   if (!native.splittable) {
@@ -32,7 +32,7 @@ export function chooseStepThreads(requested: number, native: NativeStep, cpus = 
     return { threads: 1, reason: 'batch normalization needs each micro-batch in one place' };
   }
   if (requested > 0) return { threads: requested, reason: 'as asked' };
-  if (!native.convolutional) return { threads: 1, reason: 'a dense model: its step is bound by weight traffic, which threads share' };
+  if (!native.convolutional) return { threads: 1, reason: 'a dense model: spread over threads, its step measured slower' };
   const spare = Math.min(4, Math.floor(cpus / Math.max(1, intraOp)));
   if (spare < 2) return { threads: 1, reason: `TensorFlow computes each op on ${intraOp} of ${cpus} CPUs (set threads to 1 to spread instances instead)` };
   return { threads: spare, reason: `a convolutional model, ${cpus} CPUs, ${intraOp} per op` };
