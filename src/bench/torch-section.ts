@@ -131,7 +131,8 @@ export async function torchSection(
   defaultBackend: string,
 ): Promise<SectionResult<TorchData>> {
   const started = performance.now();
-  const steps = options.smoke ? 2 : 50;
+  // Many short steps per run: a run's median step then shrugs off a burst of load that a mean would absorb.
+  const steps = options.smoke ? 2 : 150;
   const warmup = options.smoke ? 1 : 3;
   const models = options.smoke ? (['mlp'] as const) : (['mlp', 'cnn'] as const);
   const { python, why } = findPython(options);

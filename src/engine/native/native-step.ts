@@ -28,18 +28,29 @@ interface VariableSlot {
   learningRate: number;
 }
 
-/** A batchless layer's roles whose values the step keeps on the host (native-nll.ts says why). */
-const HOST_ROLES = new Set(['mean', 'std', 'gamma', 'beta']);
+/**
+ * Whether the step keeps a weight on the host: a normalization layer's per-channel values (a
+ * batchless layer's μ, σ, γ, β; batch normalization's γ, β and moving statistics). C numbers each,
+ * where a TensorFlow op (a read, an update) costs ~3–10 µs of dispatch for a few ns of arithmetic.
+ */
+function keptOnHost(layer: NativeLayer, role: string): boolean {
+  if (layer.batchless) return ['mean', 'std', 'gamma', 'beta'].includes(role);
+  if (layer.usesBatchStatistics) return ['gamma', 'beta', 'moving_mean', 'moving_variance'].includes(role);
+  return false;
+}
 
 /** What `finish` leaves to do once its two tensors are read: the numbers the step reports, and the host gradients. */
-type Completion = (scalars: Float32Array, vectors: Float32Array) => { values: Float32Array; hostGrads: Map<string, Float32Array> };
+type Completion = (
+  scalars: Float32Array,
+  vectors: Float32Array,
+) => { values: Float32Array; hostGrads: Map<string, Float32Array>; applyMovingUpdates: () => void };
 
 /** A batch's gradients on the device, what to read, and how to finish on the host. */
 interface Finished {
   grads: Map<string, Native>;
   /** [Σ task loss, Σ of each group of device gradients]. */
   packed: Native;
-  /** Each batchless layer's Σ(a − μ), Σ(a − μ)² and γ, β gradients, end to end (absent without batchless layers). */
+  /** Each batchless layer's Σ(a − μ), Σ(a − μ)², the host-kept weights' gradients and each micro-batch's BN moments, end to end (absent when there are none). */
   vectors?: Native;
   complete: Completion;
 }
@@ -81,6 +92,8 @@ interface ShareTotals {
   grads: Map<string, Native>;
   taskSum: Native;
   sums: Map<NativeLayer, StatisticsSums>;
+  /** Each micro-batch's BN moments, in order: the moving averages move toward them once they are read. */
+  moving: { slot: VariableSlot; value: Native; momentum: number }[];
 }
 
 export interface NativeStepResult {
@@ -125,7 +138,7 @@ export class NativeStep {
       for (const layer of compiled.layers) {
         for (const weight of layer.weights) {
           const name = weight.variable.name;
-          const onHost = layer.batchless !== undefined && HOST_ROLES.has(weight.role);
+          const onHost = keptOnHost(layer, weight.role);
           slots.set(weight.variable, {
             name,
             tfjs: weight.variable,
@@ -159,7 +172,9 @@ export class NativeStep {
   private conclude(finished: Finished, peakStepBytes: number): NativeStepResult {
     const ops = this.ops;
     const scalars = ops.read(finished.packed);
-    const { values, hostGrads } = finished.complete(scalars, finished.vectors ? ops.read(finished.vectors) : new Float32Array(0));
+    const { values, hostGrads, applyMovingUpdates } = finished.complete(scalars, finished.vectors ? ops.read(finished.vectors) : new Float32Array(0));
+    // As in tfjs, where the forward pass moves them, BN's moving averages move whatever follows.
+    applyMovingUpdates();
     // values' last element sums every gradient, device and host: non-finite when any element is.
     const applied = scalars.every(Number.isFinite) && values.every(Number.isFinite);
     if (applied) this.apply(finished.grads, hostGrads);
@@ -332,13 +347,18 @@ export class NativeStep {
     const batchlessPrepared: (BatchlessPrepared | undefined)[] = [];
     const layerWeights = this.layers.map((layer) => {
       const w: LayerValues = {};
-      for (const weight of layer.weights) w[weight.role] = values.get(weight.variable);
+      for (const weight of layer.weights) {
+        const slot = this.slots.get(weight.variable)!;
+        if (slot.native) w[weight.role] = values.get(weight.variable);
+        // Batch normalization's γ and β enter as constants (its moving statistics are not read in training).
+        else if (!layer.batchless && (weight.role === 'gamma' || weight.role === 'beta')) w[weight.role] = this.ops.constant(hostOf(slot).slice(), slot.shape);
+      }
       if (!layer.batchless) {
         batchlessPrepared.push(undefined);
         return w;
       }
       const host: Partial<BatchlessHost> = {};
-      for (const weight of layer.weights) if (HOST_ROLES.has(weight.role)) host[weight.role as keyof BatchlessHost] = hostOf(this.slots.get(weight.variable)!);
+      for (const weight of layer.weights) if (keptOnHost(layer, weight.role)) host[weight.role as keyof BatchlessHost] = hostOf(this.slots.get(weight.variable)!);
       const made = batchlessConstants(this.ops, layer.batchless, host as BatchlessHost, layer.fused === true);
       batchlessPrepared.push({ stored: host.std!, invStd: made.invStd });
       return { ...w, ...made.values };
@@ -357,10 +377,11 @@ export class NativeStep {
     let grads: Map<string, Native> | undefined;
     let taskSum: Native | undefined;
     const sums = new Map<NativeLayer, StatisticsSums>();
+    const moving: ShareTotals['moving'] = [];
     for (let start = 0; start < count; start += microBatchSize) {
       const end = Math.min(start + microBatchSize, count);
       const micro = ops.scope(() => this.microBatch(x, y, start, end, batchSize, layerWeights));
-      this.applyMovingUpdates(micro.movingUpdates);
+      for (const u of micro.movingUpdates) moving.push({ slot: this.slots.get(u.variable)!, value: u.value, momentum: u.momentum });
       if (!grads || !taskSum) {
         grads = micro.grads;
         taskSum = micro.loss;
@@ -375,7 +396,7 @@ export class NativeStep {
       for (const [layer, s] of micro.sums) this.addSums(sums, layer, s);
     }
     if (!grads || !taskSum) throw new Error('NativeStep: the batch is empty');
-    return { grads, taskSum, sums };
+    return { grads, taskSum, sums, moving };
   }
 
   private addInto(grads: Map<string, Native>, name: string, g: Native): void {
@@ -426,25 +447,25 @@ export class NativeStep {
    */
   private finish(totals: ShareTotals, prepared: (BatchlessPrepared | undefined)[], batchSize: number): Finished {
     const ops = this.ops;
-    const { grads, taskSum, sums } = totals;
+    const { grads, taskSum, sums, moving } = totals;
     const vectorParts: Native[] = [];
-    const layout: { layer: NativeLayer; prepared: BatchlessPrepared; count: number; hostGrads: string[] }[] = [];
+    const layout: { layer: NativeLayer; prepared?: BatchlessPrepared; count: number; hostGrads: { name: string; size: number }[] }[] = [];
     for (const [i, layer] of this.layers.entries()) {
-      if (!layer.batchless) continue;
       const s = sums.get(layer);
-      if (!s) throw new Error(`Layer '${layer.name}' was not called in the forward pass`);
-      vectorParts.push(s.first, s.second);
-      // γ and β are host-kept: their device gradients join the vectors read, and leave `grads`.
-      const hostGrads: string[] = [];
+      if (layer.batchless && !s) throw new Error(`Layer '${layer.name}' was not called in the forward pass`);
+      if (s) vectorParts.push(s.first, s.second);
+      // Host-kept weights' device gradients (γ, β) join the vectors read, and leave `grads`.
+      const hostGrads: { name: string; size: number }[] = [];
       for (const weight of layer.weights) {
         const g = grads.get(weight.variable.name);
-        if (!g || !HOST_ROLES.has(weight.role)) continue;
+        if (!g || !keptOnHost(layer, weight.role)) continue;
         vectorParts.push(g);
-        hostGrads.push(weight.variable.name);
+        hostGrads.push({ name: weight.variable.name, size: g.shape.reduce((a, b) => a * b, 1) });
         grads.delete(weight.variable.name);
       }
-      layout.push({ layer, prepared: prepared[i]!, count: s.count, hostGrads });
+      if (s || hostGrads.length > 0) layout.push({ layer, prepared: prepared[i], count: s?.count ?? 0, hostGrads });
     }
+    for (const u of moving) vectorParts.push(u.value);
     const byShape = new Map<string, Native[]>();
     for (const g of grads.values()) {
       const key = g.shape.join('x');
@@ -460,19 +481,30 @@ export class NativeStep {
       let at = 0;
       const take = (n: number) => read.subarray(at, (at += n));
       for (const { layer, prepared: p, count, hostGrads: names } of layout) {
-        const channels = p.stored.length;
-        const [first, second] = [take(channels), take(channels)];
-        const result = nllOnHost(layer.batchless!, p.stored, p.invStd, first, second, count);
-        nll.push(result.value);
-        const [mean, std] = layer.batchless!.statisticsVariables();
-        hostGrads.set(mean.name, result.meanGrad);
-        hostGrads.set(std.name, result.stdGrad);
-        for (const name of names) hostGrads.set(name, take(channels).slice());
+        if (layer.batchless && p) {
+          const channels = p.stored.length;
+          const [first, second] = [take(channels), take(channels)];
+          const result = nllOnHost(layer.batchless, p.stored, p.invStd, first, second, count);
+          nll.push(result.value);
+          const [mean, std] = layer.batchless.statisticsVariables();
+          hostGrads.set(mean.name, result.meanGrad);
+          hostGrads.set(std.name, result.stdGrad);
+        }
+        for (const { name, size } of names) hostGrads.set(name, take(size).slice());
       }
+      const moments = moving.map((u) => ({ slot: u.slot, momentum: u.momentum, value: take(u.slot.shape.reduce((a, b) => a * b, 1)).slice() }));
+      // moving ← moving − (moving − batch value)·(1 − momentum), micro-batch by micro-batch as tfjs does.
+      const applyMovingUpdates = () => {
+        for (const { slot, momentum, value } of moments) {
+          const held = slot.host!;
+          const rate = Math.fround(1 - momentum); // float32 arithmetic, as tfjs's update does it
+          for (let c = 0; c < held.length; c++) held[c] = held[c] - Math.fround(Math.fround(held[c] - value[c]) * rate);
+        }
+      };
       let gradTotal = 0;
       for (let k = 1; k < scalars.length; k++) gradTotal += scalars[k];
       for (const g of hostGrads.values()) for (let k = 0; k < g.length; k++) gradTotal += g[k];
-      return { values: Float32Array.from([scalars[0] / batchSize, ...nll, gradTotal]), hostGrads };
+      return { values: Float32Array.from([scalars[0] / batchSize, ...nll, gradTotal]), hostGrads, applyMovingUpdates };
     };
     return { grads, packed, vectors, complete };
   }
@@ -509,20 +541,6 @@ export class NativeStep {
       (forwards[i].movingUpdates ?? []).map((u) => ({ variable: layer.weights.find((w) => w.role === u.role)!.variable, value: u.batchValue, momentum: u.momentum })),
     );
     return { grads, loss: reduceAll(ops, loss), sums, movingUpdates };
-  }
-
-  /** moving ← moving − (moving − batch value)·(1 − momentum), per micro-batch as tfjs does in training. */
-  private applyMovingUpdates(updates: { variable: tf.Variable; value: Native; momentum: number }[]): void {
-    const ops = this.ops;
-    ops.scope(() => {
-      for (const u of updates) {
-        const slot = this.slots.get(u.variable)!;
-        const current = ops.readVariable(slot.native!);
-        const moved = ops.unary('Sub', current, ops.unary('Mul', ops.unary('Sub', current, u.value), ops.scalar(1 - u.momentum)));
-        ops.assign(slot.native!, moved);
-      }
-    });
-    for (const u of updates) ops.dispose(u.value);
   }
 }
 
