@@ -6,7 +6,8 @@ import { compileLayers } from './compile-layers';
 import { reduceAll } from './native-math';
 import { BatchlessHost, LayerValues, LayerWeight, NativeLayer, StatisticsSums, batchlessConstants } from './native-layers';
 import { HostOptimizer } from './host-optimizer';
-import { nllOnHost } from './native-nll';
+import { HostShare, ShareHelpers, ShareRequest, splitBatch } from './step-shares';
+import { BatchlessPrepared, Completion, HostLayout, MovingMoment, completeOnHost } from './host-completion';
 import { NativeOptimizer } from './native-optimizer';
 import { Native, NativeOps } from './tf-native';
 
@@ -39,12 +40,6 @@ function keptOnHost(layer: NativeLayer, role: string): boolean {
   return false;
 }
 
-/** What `finish` leaves to do once its two tensors are read: the numbers the step reports, and the host gradients. */
-type Completion = (
-  scalars: Float32Array,
-  vectors: Float32Array,
-) => { values: Float32Array; hostGrads: Map<string, Float32Array>; applyMovingUpdates: () => void };
-
 /** A batch's gradients on the device, what to read, and how to finish on the host. */
 interface Finished {
   grads: Map<string, Native>;
@@ -55,45 +50,12 @@ interface Finished {
   complete: Completion;
 }
 
-/** A batchless layer's per-step host values: what the NLL needs besides the sums. */
-interface BatchlessPrepared {
-  stored: Float32Array;
-  invStd: Float64Array;
-}
-
-/**
- * A share of a batch computed elsewhere (a helper thread, step-helpers.ts) as host arrays: by slot
- * index the gradient (pre-weighted by 1/B of the whole batch; null where the share made none),
- * the Σ of the task loss, and each batchless layer's sums, in layer order.
- */
-export interface HostShare {
-  grads: (Float32Array | null)[];
-  taskSum: number;
-  sums: { first: Float32Array; second: Float32Array; count: number }[];
-  peakStepBytes: number;
-}
-
-/** What a helper needs to compute its share: its rows, the whole batch's size, and the weights by slot. */
-export interface ShareRequest {
-  x: Float32Array;
-  y: Int32Array;
-  batchSize: number;
-  microBatchSize: number;
-  weights: Float32Array[];
-}
-
-/** Computes shares of a step somewhere else, all at once, while this thread computes its own. */
-export interface ShareHelpers {
-  readonly count: number;
-  compute(requests: ShareRequest[]): Promise<HostShare[]>;
-}
-
 interface ShareTotals {
   grads: Map<string, Native>;
   taskSum: Native;
   sums: Map<NativeLayer, StatisticsSums>;
   /** Each micro-batch's BN moments, in order: the moving averages move toward them once they are read. */
-  moving: { slot: VariableSlot; value: Native; momentum: number }[];
+  moving: (MovingMoment & { value: Native })[];
 }
 
 export interface NativeStepResult {
@@ -381,7 +343,7 @@ export class NativeStep {
     for (let start = 0; start < count; start += microBatchSize) {
       const end = Math.min(start + microBatchSize, count);
       const micro = ops.scope(() => this.microBatch(x, y, start, end, batchSize, layerWeights));
-      for (const u of micro.movingUpdates) moving.push({ slot: this.slots.get(u.variable)!, value: u.value, momentum: u.momentum });
+      for (const u of micro.movingUpdates) moving.push({ held: this.slots.get(u.variable)!.host!, value: u.value, momentum: u.momentum });
       if (!grads || !taskSum) {
         grads = micro.grads;
         taskSum = micro.loss;
@@ -449,7 +411,7 @@ export class NativeStep {
     const ops = this.ops;
     const { grads, taskSum, sums, moving } = totals;
     const vectorParts: Native[] = [];
-    const layout: { layer: NativeLayer; prepared?: BatchlessPrepared; count: number; hostGrads: { name: string; size: number }[] }[] = [];
+    const layout: HostLayout[] = [];
     for (const [i, layer] of this.layers.entries()) {
       const s = sums.get(layer);
       if (layer.batchless && !s) throw new Error(`Layer '${layer.name}' was not called in the forward pass`);
@@ -475,37 +437,7 @@ export class NativeStep {
     const parts = [taskSum, ...gradSums];
     const packed = ops.run('Pack', [ops.float32(), ops.int('N', parts.length), ops.int('axis', 0)], parts)[0];
     const vectors = vectorParts.length === 0 ? undefined : vectorParts.length === 1 ? vectorParts[0] : ops.run('ConcatV2', [ops.float32(), ops.int32('Tidx'), ops.int('N', vectorParts.length)], [...vectorParts, ops.intScalar(0)])[0];
-    const complete: Completion = (scalars, read) => {
-      const hostGrads = new Map<string, Float32Array>();
-      const nll: number[] = [];
-      let at = 0;
-      const take = (n: number) => read.subarray(at, (at += n));
-      for (const { layer, prepared: p, count, hostGrads: names } of layout) {
-        if (layer.batchless && p) {
-          const channels = p.stored.length;
-          const [first, second] = [take(channels), take(channels)];
-          const result = nllOnHost(layer.batchless, p.stored, p.invStd, first, second, count);
-          nll.push(result.value);
-          const [mean, std] = layer.batchless.statisticsVariables();
-          hostGrads.set(mean.name, result.meanGrad);
-          hostGrads.set(std.name, result.stdGrad);
-        }
-        for (const { name, size } of names) hostGrads.set(name, take(size).slice());
-      }
-      const moments = moving.map((u) => ({ slot: u.slot, momentum: u.momentum, value: take(u.slot.shape.reduce((a, b) => a * b, 1)).slice() }));
-      // moving ← moving − (moving − batch value)·(1 − momentum), micro-batch by micro-batch as tfjs does.
-      const applyMovingUpdates = () => {
-        for (const { slot, momentum, value } of moments) {
-          const held = slot.host!;
-          const rate = Math.fround(1 - momentum); // float32 arithmetic, as tfjs's update does it
-          for (let c = 0; c < held.length; c++) held[c] = held[c] - Math.fround(Math.fround(held[c] - value[c]) * rate);
-        }
-      };
-      let gradTotal = 0;
-      for (let k = 1; k < scalars.length; k++) gradTotal += scalars[k];
-      for (const g of hostGrads.values()) for (let k = 0; k < g.length; k++) gradTotal += g[k];
-      return { values: Float32Array.from([scalars[0] / batchSize, ...nll, gradTotal]), hostGrads, applyMovingUpdates };
-    };
+    const complete = completeOnHost(layout, moving, batchSize);
     return { grads, packed, vectors, complete };
   }
 
@@ -542,21 +474,4 @@ export class NativeStep {
     );
     return { grads, loss: reduceAll(ops, loss), sums, movingUpdates };
   }
-}
-
-/**
- * Contiguous [start, end) shares of a batch for `parts` threads. With at least as many
- * micro-batches as threads, shares end on micro-batch boundaries (each thread runs whole
- * micro-batches, the first thread the fewest: it also sums and updates); with fewer, the one
- * micro-batch is cut into equal parts, smaller than a micro-batch, so no thread holds more.
- */
-export function splitBatch(size: number, microBatchSize: number, parts: number): [number, number][] {
-  const micros = Math.ceil(size / microBatchSize);
-  const bounds: number[] = [0];
-  for (let k = 1; k < parts; k++) {
-    const cut = micros >= parts ? Math.min(size, Math.floor((micros * k) / parts) * microBatchSize) : Math.floor((size * k) / parts);
-    bounds.push(Math.max(cut, bounds[k - 1]));
-  }
-  bounds.push(size);
-  return bounds.slice(0, -1).map((start, k) => [start, bounds[k + 1]]);
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
-import type { HostShare, ShareHelpers, ShareRequest } from './native-step';
+import type { HostShare, ShareHelpers, ShareRequest } from './step-shares';
 import { NativeOps } from './tf-native';
 
 // Helper threads for the native step: each runs its own TensorFlow context on a copy of the
