@@ -10,6 +10,7 @@ import {
 import { batchGradients, stepModelOf } from '../engine/train/batch-gradients';
 import { train } from '../engine/train/trainer';
 import type { StepEvent } from '../shared/train-events';
+import { median } from './types';
 
 // Work the benchmark runs in child processes: one backend per process (tfjs keeps a model's
 // tensors on the backend it was made on), and independent accuracy runs two at a time.
@@ -89,12 +90,6 @@ async function useBackend(name?: BackendName): Promise<string> {
   if (!backendReady.has(key)) backendReady.set(key, setBackend(name));
   await backendReady.get(key);
   return tf.getBackend();
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 export async function runJob(job: BenchJob): Promise<BenchJobResult> {

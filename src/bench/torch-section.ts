@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { ThroughputJob, ThroughputResult } from './jobs';
 import { runInWorkers } from './pool';
-import { BenchOptions, SectionResult, markdownTable } from './types';
+import { BenchOptions, SectionResult, markdownTable, median } from './types';
 
 /** Names a Python that has torch and numpy; otherwise the bench uses (or provisions) its own venv. */
 export const TORCH_PYTHON_ENV = 'BATCHLESS_TORCH_PYTHON';
@@ -82,12 +82,6 @@ function threadedTiming(rounds: Record<string, TimedRun[]>): ThreadedTiming {
   );
   const [threads, best] = Object.entries(samplesPerSecond).sort((a, b) => b[1] - a[1])[0];
   return { rounds, samplesPerSecond, threads: Number(threads), best };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function hasTorch(python: string): boolean {

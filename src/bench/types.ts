@@ -26,6 +26,13 @@ export interface BenchOptions {
   log: (message: string) => void;
 }
 
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 export function mib(bytes: number): string {
   return `${(bytes / 1024 ** 2).toFixed(2)} MiB`;
 }
