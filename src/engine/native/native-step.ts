@@ -69,10 +69,11 @@ export interface NativeStepResult {
 
 /**
  * A training step on the tensorflow backend with the model's weights in TensorFlow resource
- * variables, the forward and backward written out per layer (native-layers.ts), gradients
- * accumulated over micro-batches exactly as batchGradients does, the NLL's μ/σ gradients from
- * the accumulated per-channel sums, and the optimizer as one fused op per variable. The tfjs
- * model sees the trained values after `syncToModel()`.
+ * variables (normalization layers' per-channel values on the host, see keptOnHost), the forward
+ * and backward written out per layer (native-layers.ts), gradients accumulated over micro-batches
+ * exactly as batchGradients does, the NLL's μ/σ gradients from the accumulated per-channel sums,
+ * and the optimizer as one fused op per variable (host-optimizer.ts for the host-kept values).
+ * The tfjs model sees the trained values after `syncToModel()`.
  */
 export class NativeStep {
   private constructor(
