@@ -3,12 +3,14 @@ import type { Batch } from '../data/dataset';
 import type { StepModel } from '../train/batch-gradients';
 import type { OptimizerName } from '../train/config';
 import { compileLayers } from './compile-layers';
+import { microBatchGradients } from './micro-batch';
 import { reduceAll } from './native-math';
 import { BatchlessHost, LayerValues, LayerWeight, NativeLayer, StatisticsSums, batchlessConstants } from './native-layers';
 import { HostOptimizer } from './host-optimizer';
 import { HostShare, ShareHelpers, ShareRequest, splitBatch } from './step-shares';
 import { BatchlessPrepared, Completion, HostLayout, MovingMoment, completeOnHost } from './host-completion';
 import { NativeOptimizer } from './native-optimizer';
+import { VariableSlot, createSlots, keptOnHost } from './variable-slots';
 import { Native, NativeOps } from './tf-native';
 
 export interface NativeStepOptions {
@@ -16,28 +18,6 @@ export interface NativeStepOptions {
   learningRate: number;
   /** 0: the same as learningRate. */
   statsLearningRate: number;
-}
-
-interface VariableSlot {
-  name: string;
-  tfjs: tf.Variable;
-  shape: number[];
-  /** A TensorFlow resource variable; absent for a batchless layer's per-channel values, kept in `host`. */
-  native?: Native;
-  host?: Float32Array;
-  trainable: boolean;
-  learningRate: number;
-}
-
-/**
- * Whether the step keeps a weight on the host: a normalization layer's per-channel values (a
- * batchless layer's μ, σ, γ, β; batch normalization's γ, β and moving statistics). C numbers each,
- * where a TensorFlow op (a read, an update) costs ~3–10 µs of dispatch for a few ns of arithmetic.
- */
-function keptOnHost(layer: NativeLayer, role: string): boolean {
-  if (layer.batchless) return ['mean', 'std', 'gamma', 'beta'].includes(role);
-  if (layer.usesBatchStatistics) return ['gamma', 'beta', 'moving_mean', 'moving_variance'].includes(role);
-  return false;
 }
 
 /** A batch's gradients on the device, what to read, and how to finish on the host. */
@@ -96,24 +76,7 @@ export class NativeStep {
     if (missing) return { reason: `variable '${missing.name}' is outside the layers the native step runs` };
     const statsNames = new Set(step.batchless.flatMap((l) => l.statisticsVariables().map((v) => v.name)));
     const statsRate = options.statsLearningRate > 0 ? options.statsLearningRate : options.learningRate;
-    const slots = new Map<tf.Variable, VariableSlot>();
-    ops.scope(() => {
-      for (const layer of compiled.layers) {
-        for (const weight of layer.weights) {
-          const name = weight.variable.name;
-          const onHost = keptOnHost(layer, weight.role);
-          slots.set(weight.variable, {
-            name,
-            tfjs: weight.variable,
-            shape: weight.variable.shape,
-            native: onHost ? undefined : ops.variable(ops.fromTfjs(weight.variable)),
-            host: onHost ? Float32Array.from(weight.variable.dataSync()) : undefined,
-            trainable: weight.trainable,
-            learningRate: statsNames.has(name) ? statsRate : options.learningRate,
-          });
-        }
-      }
-    });
+    const slots = createSlots(ops, compiled.layers, (name) => (statsNames.has(name) ? statsRate : options.learningRate));
     const epsilon = tf.backend().epsilon();
     return new NativeStep(ops, step, compiled.layers, slots, new NativeOptimizer(ops, options.optimizer, epsilon), new HostOptimizer(options.optimizer, epsilon));
   }
@@ -337,13 +300,14 @@ export class NativeStep {
   private shareTotals(x: Float32Array, y: Int32Array, batchSize: number, microBatchSize: number, layerWeights: LayerValues[]): ShareTotals {
     const ops = this.ops;
     const count = y.length;
+    const per = this.perExample();
     let grads: Map<string, Native> | undefined;
     let taskSum: Native | undefined;
     const sums = new Map<NativeLayer, StatisticsSums>();
     const moving: ShareTotals['moving'] = [];
     for (let start = 0; start < count; start += microBatchSize) {
       const end = Math.min(start + microBatchSize, count);
-      const micro = ops.scope(() => this.microBatch(x, y, start, end, batchSize, layerWeights));
+      const micro = ops.scope(() => microBatchGradients(ops, this.layers, this.step, x.subarray(start * per, end * per), y.subarray(start, end), batchSize, layerWeights));
       for (const u of micro.movingUpdates) moving.push({ held: this.slots.get(u.variable)!.host!, value: u.value, momentum: u.momentum });
       if (!grads || !taskSum) {
         grads = micro.grads;
@@ -440,39 +404,5 @@ export class NativeStep {
     const vectors = vectorParts.length === 0 ? undefined : vectorParts.length === 1 ? vectorParts[0] : ops.run('ConcatV2', [ops.float32(), ops.int32('Tidx'), ops.int('N', vectorParts.length)], [...vectorParts, ops.intScalar(0)])[0];
     const complete = completeOnHost(layout, moving, batchSize);
     return { grads, packed, vectors, complete };
-  }
-
-  /** Forward and backward of one micro-batch: gradients pre-weighted by m/B (the loss is Σ over the micro-batch / B). */
-  private microBatch(x: Float32Array, labels: Int32Array, start: number, end: number, batchSize: number, layerWeights: LayerValues[]) {
-    const ops = this.ops;
-    const size = end - start;
-    const perExample = this.perExample();
-    // A view, not a copy: TensorFlow shares (or, unaligned, copies) the host memory it is given.
-    let h = ops.constant(x.subarray(start * perExample, end * perExample), [size, ...this.step.inputShape]);
-    const forwards = this.layers.map((layer, i) => {
-      const f = layer.forward(ops, h, layerWeights[i]);
-      h = f.y;
-      return f;
-    });
-    const classes = this.step.numClasses;
-    const oneHot = new Float32Array(size * classes);
-    for (let i = 0; i < size; i++) oneHot[i * classes + labels[start + i]] = 1;
-    const [loss, backprop] = ops.run('SoftmaxCrossEntropyWithLogits', [ops.float32()], [h, ops.constant(oneHot, [size, classes])], 2);
-    let dy: Native | undefined = ops.unary('Mul', backprop, ops.scalar(1 / batchSize));
-    const grads = new Map<string, Native>();
-    for (let i = this.layers.length - 1; i >= 0 && dy; i--) {
-      const { dx, grads: layerGrads } = forwards[i].backward(dy, i > 0);
-      for (const weight of this.layers[i].weights) {
-        const g = layerGrads[weight.role];
-        if (g && weight.trainable) grads.set(weight.variable.name, g);
-      }
-      dy = dx;
-    }
-    const sums = new Map<NativeLayer, StatisticsSums>();
-    this.layers.forEach((layer, i) => forwards[i].sums && sums.set(layer, forwards[i].sums!));
-    const movingUpdates = this.layers.flatMap((layer, i) =>
-      (forwards[i].movingUpdates ?? []).map((u) => ({ variable: layer.weights.find((w) => w.role === u.role)!.variable, value: u.batchValue, momentum: u.momentum })),
-    );
-    return { grads, loss: reduceAll(ops, loss), sums, movingUpdates };
   }
 }
