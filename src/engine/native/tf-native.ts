@@ -358,6 +358,9 @@ export class NativeOps {
 function collectIds(value: unknown, into: Set<number>): void {
   // tfjs tensors (a tf.Variable named in a result, say) hold no native handles of ours.
   if (!value || typeof value !== 'object' || value instanceof tf.Tensor) return;
+  // Host arrays hold no handles either, and walking their elements one by one would cost
+  // milliseconds for a kernel's gradient (a helper thread's share returns several).
+  if (ArrayBuffer.isView(value)) return;
   if (Array.isArray(value) || value instanceof Map) {
     for (const v of value.values()) collectIds(v, into);
     return;
