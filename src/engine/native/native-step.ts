@@ -3,13 +3,14 @@ import type { Batch } from '../data/dataset';
 import type { StepModel } from '../train/batch-gradients';
 import type { OptimizerName } from '../train/config';
 import { compileLayers } from './compile-layers';
-import { microBatchGradients } from './micro-batch';
-import { reduceAll } from './native-math';
+import { MicroBatchInputs, microBatchGradients, microBatchInputs } from './micro-batch';
 import { BatchlessHost, LayerValues, LayerWeight, NativeLayer, StatisticsSums, batchlessConstants } from './native-layers';
 import { HostOptimizer } from './host-optimizer';
 import { HostShare, ShareHelpers, ShareRequest, splitBatch } from './step-shares';
-import { BatchlessPrepared, Completion, HostLayout, MovingMoment, completeOnHost } from './host-completion';
+import { BatchlessPrepared, Completion, completeOnHost } from './host-completion';
 import { NativeOptimizer } from './native-optimizer';
+import { PackedTotals, ShareTotals, packForHost } from './pack-for-host';
+import { WholeBatchGraph } from './whole-batch-graph';
 import { VariableSlot, createSlots, keptOnHost } from './variable-slots';
 import { Native, NativeOps } from './tf-native';
 
@@ -18,24 +19,19 @@ export interface NativeStepOptions {
   learningRate: number;
   /** 0: the same as learningRate. */
   statsLearningRate: number;
+  /** Run steps of one micro-batch as a compiled TensorFlow graph (whole-batch-graph.ts); default true. */
+  compiledGraph?: boolean;
+}
+
+/** What a step's graph plan is: the start event reports it. */
+export interface GraphPlan {
+  compiled: boolean;
+  reason: string;
 }
 
 /** A batch's gradients on the device, what to read, and how to finish on the host. */
-interface Finished {
-  grads: Map<string, Native>;
-  /** [Σ task loss, Σ of each group of device gradients]. */
-  packed: Native;
-  /** Each batchless layer's Σ(a − μ), Σ(a − μ)², the host-kept weights' gradients and each micro-batch's BN moments, end to end (absent when there are none). */
-  vectors?: Native;
+interface Finished extends Pick<PackedTotals, 'grads' | 'packed' | 'vectors'> {
   complete: Completion;
-}
-
-interface ShareTotals {
-  grads: Map<string, Native>;
-  taskSum: Native;
-  sums: Map<NativeLayer, StatisticsSums>;
-  /** Each micro-batch's BN moments, in order: the moving averages move toward them once they are read. */
-  moving: (MovingMoment & { value: Native })[];
 }
 
 export interface NativeStepResult {
@@ -63,7 +59,11 @@ export class NativeStep {
     private readonly slots: Map<LayerWeight['variable'], VariableSlot>,
     private readonly optimizer: NativeOptimizer,
     private readonly hostOptimizer: HostOptimizer,
+    private readonly compileGraphs: boolean,
   ) {}
+
+  /** By batch size: the compiled graph of a one-micro-batch step, or why it runs op by op. */
+  private readonly graphs = new Map<number, WholeBatchGraph | { reason: string }>();
 
   /** The native step for this model, or why there is none (the trainer then takes the generic path). */
   static compile(step: StepModel, options: NativeStepOptions): NativeStep | { reason: string } {
@@ -78,7 +78,7 @@ export class NativeStep {
     const statsRate = options.statsLearningRate > 0 ? options.statsLearningRate : options.learningRate;
     const slots = createSlots(ops, compiled.layers, (name) => (statsNames.has(name) ? statsRate : options.learningRate));
     const epsilon = tf.backend().epsilon();
-    return new NativeStep(ops, step, compiled.layers, slots, new NativeOptimizer(ops, options.optimizer, epsilon), new HostOptimizer(options.optimizer, epsilon));
+    return new NativeStep(ops, step, compiled.layers, slots, new NativeOptimizer(ops, options.optimizer, epsilon), new HostOptimizer(options.optimizer, epsilon), options.compiledGraph !== false);
   }
 
   /** One optimizer step over `batch` in micro-batches; the update is skipped when a value is not finite. */
@@ -150,7 +150,7 @@ export class NativeStep {
       if ('error' in settled) throw settled.error;
       for (const share of settled.value) this.addShare(totals, share);
       const helperBytes = settled.value.reduce((sum, share) => sum + share.peakStepBytes, 0);
-      return { ...this.finish(totals, prepared.batchless, batch.size), helperBytes };
+      return { ...this.withCompletion(packForHost(ops, this.layers, totals), prepared.batchless, batch.size), helperBytes };
     });
     return ops.scope(() => this.conclude(finished, ops.peakBytes - before + helperBytes));
   }
@@ -249,16 +249,64 @@ export class NativeStep {
   }
 
   dispose(): void {
+    for (const graph of this.graphs.values()) if (graph instanceof WholeBatchGraph) graph.dispose();
+    this.graphs.clear();
     this.optimizer.dispose();
     for (const slot of this.slots.values()) if (slot.native) this.ops.destroyVariable(slot.native);
     this.slots.clear();
     this.ops.release();
   }
 
+  /**
+   * Compiles the graph for steps of `batchSize` before the first (tracing a synthetic batch), and
+   * says whether steps will run on it, or why not.
+   */
+  prepareGraph(batchSize: number, microBatchSize: number): GraphPlan {
+    if (!this.compileGraphs) return { compiled: false, reason: 'compiled graphs are turned off' };
+    if (microBatchSize < batchSize) return { compiled: false, reason: "a step of several micro-batches runs op by op, so that one micro-batch's activations are alive at a time" };
+    if (!this.graphs.has(batchSize)) {
+      const synthetic = syntheticBatch(batchSize, this.perExample(), this.step.numClasses);
+      this.ops.scope(() => {
+        this.wholeBatch(synthetic, this.layerValues(this.readWeights(), (slot) => slot.host!).values);
+      });
+    }
+    const graph = this.graphs.get(batchSize)!;
+    return graph instanceof WholeBatchGraph ? { compiled: true, reason: `each step runs as one compiled TensorFlow graph (${graph.nodeCount} nodes)` } : { compiled: false, reason: graph.reason };
+  }
+
   private gradients(batch: Batch, microBatchSize: number): Finished {
     const prepared = this.layerValues(this.readWeights(), (slot) => slot.host!);
-    const totals = this.shareTotals(batch.x, batch.y, batch.size, microBatchSize, prepared.values);
-    return this.finish(totals, prepared.batchless, batch.size);
+    const device =
+      microBatchSize >= batch.size && this.compileGraphs
+        ? this.wholeBatch(batch, prepared.values)
+        : packForHost(this.ops, this.layers, this.shareTotals(batch.x, batch.y, batch.size, microBatchSize, prepared.values));
+    return this.withCompletion(device, prepared.batchless, batch.size);
+  }
+
+  /** A step of one micro-batch on its compiled graph, traced at the first step of its batch size. */
+  private wholeBatch(batch: Batch, layerWeights: LayerValues[]): PackedTotals {
+    const ops = this.ops;
+    const inputs = microBatchInputs(ops, this.step, batch.x, batch.y);
+    const feeds = graphFeeds(layerWeights, inputs);
+    const known = this.graphs.get(batch.size);
+    if (known instanceof WholeBatchGraph) return known.run(ops, feeds);
+    const compute = () => packForHost(ops, this.layers, this.totalsOf(microBatchGradients(ops, this.layers, inputs, batch.size, layerWeights)));
+    if (known) return compute();
+    const traced = WholeBatchGraph.trace(ops, feeds, compute);
+    this.graphs.set(batch.size, traced.graph);
+    return traced.totals;
+  }
+
+  /** The device totals plus the host's completion, with this step's host values. */
+  private withCompletion(device: PackedTotals, prepared: (BatchlessPrepared | undefined)[], batchSize: number): Finished {
+    const layout = device.layout.map(({ layerIndex, ...entry }) => ({ ...entry, prepared: prepared[layerIndex] }));
+    return { grads: device.grads, packed: device.packed, vectors: device.vectors, complete: completeOnHost(layout, device.moving, batchSize) };
+  }
+
+  /** One micro-batch's results as totals. */
+  private totalsOf(micro: ReturnType<typeof microBatchGradients>): ShareTotals {
+    const moving = micro.movingUpdates.map((u) => ({ held: this.slots.get(u.variable)!.host!, value: u.value, momentum: u.momentum }));
+    return { grads: micro.grads, taskSum: micro.loss, sums: new Map(micro.sums), moving };
   }
 
   /** The resource variables' current values (host-kept values are not read: they are at hand). */
@@ -301,29 +349,24 @@ export class NativeStep {
     const ops = this.ops;
     const count = y.length;
     const per = this.perExample();
-    let grads: Map<string, Native> | undefined;
-    let taskSum: Native | undefined;
-    const sums = new Map<NativeLayer, StatisticsSums>();
-    const moving: ShareTotals['moving'] = [];
+    let totals: ShareTotals | undefined;
     for (let start = 0; start < count; start += microBatchSize) {
       const end = Math.min(start + microBatchSize, count);
-      const micro = ops.scope(() => microBatchGradients(ops, this.layers, this.step, x.subarray(start * per, end * per), y.subarray(start, end), batchSize, layerWeights));
-      for (const u of micro.movingUpdates) moving.push({ held: this.slots.get(u.variable)!.host!, value: u.value, momentum: u.momentum });
-      if (!grads || !taskSum) {
-        grads = micro.grads;
-        taskSum = micro.loss;
-        for (const [layer, s] of micro.sums) sums.set(layer, s);
+      const micro = this.totalsOf(ops.scope(() => microBatchGradients(ops, this.layers, microBatchInputs(ops, this.step, x.subarray(start * per, end * per), y.subarray(start, end)), batchSize, layerWeights)));
+      if (!totals) {
+        totals = micro;
         continue;
       }
       // Variable by variable, so one extra gradient tensor at most is alive on top of the two sets.
-      for (const [name, g] of micro.grads) this.addInto(grads, name, g);
-      const loss = ops.unary('AddV2', taskSum, micro.loss);
-      ops.dispose(taskSum, micro.loss);
-      taskSum = loss;
-      for (const [layer, s] of micro.sums) this.addSums(sums, layer, s);
+      for (const [name, g] of micro.grads) this.addInto(totals.grads, name, g);
+      const loss = ops.unary('AddV2', totals.taskSum, micro.taskSum);
+      ops.dispose(totals.taskSum, micro.taskSum);
+      totals.taskSum = loss;
+      for (const [layer, s] of micro.sums) this.addSums(totals.sums, layer, s);
+      totals.moving.push(...micro.moving);
     }
-    if (!grads || !taskSum) throw new Error('NativeStep: the batch is empty');
-    return { grads, taskSum, sums, moving };
+    if (!totals) throw new Error('NativeStep: the batch is empty');
+    return totals;
   }
 
   private addInto(grads: Map<string, Native>, name: string, g: Native): void {
@@ -365,44 +408,23 @@ export class NativeStep {
         this.addSums(totals.sums, layer, { first: ops.constant(s.first, shape), second: ops.constant(s.second, shape), count: s.count });
       });
   }
+}
 
-  /**
-   * What [task loss, NLL…, Σ of every gradient] and the host gradients are made of, in two
-   * tensors for two reads: the task loss and sums of the device gradients (gradients of one shape
-   * added first, one reduction per shape), and each batchless layer's per-channel sums and γ, β
-   * gradients, from which the host computes the NLL and its μ/σ gradients (native-nll.ts).
-   */
-  private finish(totals: ShareTotals, prepared: (BatchlessPrepared | undefined)[], batchSize: number): Finished {
-    const ops = this.ops;
-    const { grads, taskSum, sums, moving } = totals;
-    const vectorParts: Native[] = [];
-    const layout: HostLayout[] = [];
-    for (const [i, layer] of this.layers.entries()) {
-      const s = sums.get(layer);
-      if (layer.batchless && !s) throw new Error(`Layer '${layer.name}' was not called in the forward pass`);
-      if (s) vectorParts.push(s.first, s.second);
-      // Host-kept weights' device gradients (γ, β) join the vectors read, and leave `grads`.
-      const hostGrads: { name: string; size: number }[] = [];
-      for (const weight of layer.weights) {
-        const g = grads.get(weight.variable.name);
-        if (!g || !keptOnHost(layer, weight.role)) continue;
-        vectorParts.push(g);
-        hostGrads.push({ name: weight.variable.name, size: g.shape.reduce((a, b) => a * b, 1) });
-        grads.delete(weight.variable.name);
-      }
-      if (s || hostGrads.length > 0) layout.push({ layer, prepared: prepared[i], count: s?.count ?? 0, hostGrads });
-    }
-    for (const u of moving) vectorParts.push(u.value);
-    const byShape = new Map<string, Native[]>();
-    for (const g of grads.values()) {
-      const key = g.shape.join('x');
-      byShape.set(key, [...(byShape.get(key) ?? []), g]);
-    }
-    const gradSums = [...byShape.values()].map((group) => reduceAll(ops, group.length === 1 ? group[0] : ops.run('AddN', [ops.float32(), ops.int('N', group.length)], group)[0]));
-    const parts = [taskSum, ...gradSums];
-    const packed = ops.run('Pack', [ops.float32(), ops.int('N', parts.length), ops.int('axis', 0)], parts)[0];
-    const vectors = vectorParts.length === 0 ? undefined : vectorParts.length === 1 ? vectorParts[0] : ops.run('ConcatV2', [ops.float32(), ops.int32('Tidx'), ops.int('N', vectorParts.length)], [...vectorParts, ops.intScalar(0)])[0];
-    const complete = completeOnHost(layout, moving, batchSize);
-    return { grads, packed, vectors, complete };
+/** The tensors a step's graph is fed, each once, in a fixed order: the layers' values, then the micro-batch. */
+function graphFeeds(layerWeights: LayerValues[], inputs: MicroBatchInputs): Native[] {
+  const feeds = new Map<number, Native>();
+  for (const values of layerWeights) for (const t of Object.values(values)) if (t && !feeds.has(t.id)) feeds.set(t.id, t);
+  for (const t of [inputs.input, inputs.oneHot]) feeds.set(t.id, t);
+  return [...feeds.values()];
+}
+
+/** A batch of fixed pseudo-random inputs in [0, 1) and every class in turn, to trace a step on. */
+function syntheticBatch(size: number, perExample: number, classes: number): Batch {
+  const x = new Float32Array(size * perExample);
+  let state = 12345;
+  for (let i = 0; i < x.length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    x[i] = state / 2 ** 32;
   }
+  return { x, y: Int32Array.from({ length: size }, (_, i) => i % classes), size };
 }

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import type { AttrValue, ConstTensor } from './graph-def';
+import type { OpTrace } from './op-trace';
 import { TF_ATTR_NAMES } from './tf-attr-names';
 
 // The native step talks to TensorFlow's eager runtime through the same N-API binding tfjs-node's
@@ -25,6 +27,9 @@ interface Binding {
   createTensor(shape: number[], dtype: number, values: Float32Array | Int32Array): number;
   deleteTensor(id: number): void;
   tensorDataSync(id: number): Float32Array | Int32Array;
+  loadSavedModel(exportDir: string, tags: string): number;
+  runSavedModel(session: number, inputIds: number[], inputNames: string, outputNames: string): Native[];
+  deleteSavedModel(session: number): void;
   TF_FLOAT: number;
   TF_INT32: number;
   TF_ATTR_TYPE: number;
@@ -73,6 +78,8 @@ export class NativeOps {
   variableBytes = 0;
   private readonly variableSizes = new Map<number, number>();
   private readonly constants = new Map<string, Native>();
+  /** Set while `traced` runs: every op is recorded as well as run. */
+  private trace?: OpTrace;
 
   private constructor(private readonly backend: NodeBackend) {
     this.b = backend.binding;
@@ -110,6 +117,8 @@ export class NativeOps {
    * per process, then says no and the layers use MaxPool/MaxPoolGrad.
    */
   oneDnnMaxPool(): boolean {
+    // A graph gets oneDNN's pooling from TensorFlow's own graph rewrite; these ops are eager-only.
+    if (this.trace) return false;
     if (oneDnnPooling !== undefined) return oneDnnPooling;
     try {
       this.scope(() => {
@@ -147,6 +156,7 @@ export class NativeOps {
   run(op: string, attrs: OpAttr[], inputs: Native[], outputs = 1): Native[] {
     const result = this.b.executeOp(op, attrs, inputs.map((t) => t.id), outputs);
     for (const t of result) this.own(t);
+    this.trace?.record(op, this.graphAttrs(attrs), inputs, result);
     return result;
   }
 
@@ -157,6 +167,7 @@ export class NativeOps {
 
   /** A tensor from host values, owned by the innermost scope. */
   constant(values: Float32Array | Int32Array | number[], shape: number[] = [values.length]): Native {
+    this.refuseInTrace('a tensor made from host values');
     const data = Array.isArray(values) ? Float32Array.from(values) : values;
     const dtype = data instanceof Int32Array ? this.b.TF_INT32 : this.b.TF_FLOAT;
     const t: Native = { id: this.b.createTensor(shape, dtype, data), shape, dtype };
@@ -337,6 +348,7 @@ export class NativeOps {
 
   /** The variable's current value, scoped. It shares the variable's buffer, so it adds no bytes. */
   readVariable(variable: Native): Native {
+    this.refuseInTrace('a variable read');
     const [t] = this.b.executeOp('ReadVariableOp', [this.float32('dtype')], [variable.id], 1);
     this.own(t, 0);
     return { id: t.id, shape: variable.shape, dtype: t.dtype };
@@ -344,7 +356,76 @@ export class NativeOps {
 
   /** Runs an op that returns nothing (the optimizers' resource updates). */
   effect(op: string, attrs: OpAttr[], inputs: Native[]): void {
+    this.refuseInTrace(`an op run for its effect (${op})`);
     this.b.executeOp(op, attrs, inputs.map((t) => t.id), 0);
+  }
+
+  // ---- graphs (compiled-graph.ts)
+
+  /**
+   * Runs `fn` (its ops run as usual) while `trace` records them. Inside, tensors made from host
+   * values, variable reads and effects are refused: a graph would freeze or lose them.
+   */
+  traced<T>(trace: OpTrace, fn: () => T): T {
+    if (this.trace) throw new Error('NativeOps: traces do not nest');
+    this.trace = trace;
+    try {
+      return fn();
+    } finally {
+      this.trace = undefined;
+    }
+  }
+
+  /** The value of one of the fixed constants (scalar, ints, filled), or undefined for any other tensor. */
+  fixedValue(t: Native): ConstTensor | undefined {
+    for (const c of this.constants.values()) {
+      if (c.id !== t.id) continue;
+      const data = this.b.tensorDataSync(c.id);
+      return { dtype: c.dtype, shape: c.shape, values: data instanceof Int32Array ? data.slice() : Float32Array.from(data) };
+    }
+    return undefined;
+  }
+
+  /** Opens a session on the SavedModel in `dir`; its id runs it. */
+  loadGraph(dir: string, tag: string): number {
+    return this.b.loadSavedModel(dir, tag);
+  }
+
+  /** Runs a session: `feeds` under `feedNames`, the outputs `outputNames` as tensors of the innermost scope. */
+  runGraph(session: number, feeds: Native[], feedNames: string, outputNames: string): Native[] {
+    const result = this.b.runSavedModel(session, feeds.map((t) => t.id), feedNames, outputNames);
+    for (const t of result) this.own(t);
+    return result;
+  }
+
+  deleteGraph(session: number): void {
+    this.b.deleteSavedModel(session);
+  }
+
+  /** Counts `bytes` as held on top of what is alive now, for the peak (a graph's working memory). */
+  notePeak(bytes: number): void {
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes + bytes);
+  }
+
+  private refuseInTrace(what: string): void {
+    if (this.trace) throw new Error(`NativeOps: ${what} inside a traced computation would be frozen into the graph; feed it instead`);
+  }
+
+  /** An op's attributes as a graph node holds them. */
+  private graphAttrs(attrs: OpAttr[]): Record<string, AttrValue> {
+    const b = this.b;
+    const out: Record<string, AttrValue> = {};
+    for (const a of attrs) {
+      const v = a.value;
+      if (a.type === b.TF_ATTR_TYPE) out[a.name] = { type: v as number };
+      else if (a.type === b.TF_ATTR_BOOL) out[a.name] = { b: v as boolean };
+      else if (a.type === b.TF_ATTR_INT) out[a.name] = Array.isArray(v) ? { ints: v as number[] } : { i: v as number };
+      else if (a.type === b.TF_ATTR_FLOAT) out[a.name] = { f: v as number };
+      else if (a.type === b.TF_ATTR_STRING) out[a.name] = { s: v as string };
+      else if (a.type === b.TF_ATTR_SHAPE) out[a.name] = { shape: v as number[] };
+      else throw new Error(`NativeOps: attribute '${a.name}' has a type graphs here do not carry (${a.type})`);
+    }
+    return out;
   }
 
   destroyVariable(variable: Native): void {
@@ -355,14 +436,15 @@ export class NativeOps {
   }
 }
 
-function collectIds(value: unknown, into: Set<number>): void {
+function collectIds(value: unknown, into: Set<number>, seen = new Set<object>()): void {
   // tfjs tensors (a tf.Variable named in a result, say) hold no native handles of ours.
   if (!value || typeof value !== 'object' || value instanceof tf.Tensor) return;
   // Host arrays hold no handles either, and walking their elements one by one would cost
   // milliseconds for a kernel's gradient (a helper thread's share returns several).
-  if (ArrayBuffer.isView(value)) return;
+  if (ArrayBuffer.isView(value) || seen.has(value)) return;
+  seen.add(value);
   if (Array.isArray(value) || value instanceof Map) {
-    for (const v of value.values()) collectIds(v, into);
+    for (const v of value.values()) collectIds(v, into, seen);
     return;
   }
   const maybe = value as Partial<Native>;
@@ -370,5 +452,5 @@ function collectIds(value: unknown, into: Set<number>): void {
     into.add(maybe.id);
     return;
   }
-  for (const v of Object.values(value as Record<string, unknown>)) collectIds(v, into);
+  for (const v of Object.values(value as Record<string, unknown>)) collectIds(v, into, seen);
 }

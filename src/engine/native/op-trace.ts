@@ -1,0 +1,67 @@
+import type { AttrValue, ConstTensor, GraphNode } from './graph-def';
+import type { Native } from './tf-native';
+
+// A record of eager ops as they run (NativeOps.traced), turned into a graph of the same ops: the
+// tensors fed in become placeholders, each op a node, each fixed constant it met a Const node.
+
+/** A traced computation as a graph: its nodes, and the names to feed and fetch, in order. */
+export interface TracedGraph {
+  nodes: GraphNode[];
+  feedNames: string[];
+  outputNames: string[];
+}
+
+export class OpTrace {
+  private readonly nodes: GraphNode[] = [];
+  /** Tensor id → "node:output". */
+  private readonly names = new Map<number, string>();
+  private readonly feedNames: string[];
+
+  /**
+   * `feeds` are the tensors whose values change from run to run (distinct tensors); `fixedValue`
+   * gives the value of a constant that never changes (NativeOps' cached scalars and shapes), or
+   * undefined for any other tensor.
+   */
+  constructor(
+    feeds: Native[],
+    private readonly fixedValue: (t: Native) => ConstTensor | undefined,
+  ) {
+    this.feedNames = feeds.map((t, i) => {
+      if (this.names.has(t.id)) throw new Error(`OpTrace: tensor ${t.id} is fed twice`);
+      const name = `feed${i}`;
+      this.nodes.push({ name, op: 'Placeholder', inputs: [], attrs: { dtype: { type: t.dtype }, shape: { shape: t.shape } } });
+      this.names.set(t.id, `${name}:0`);
+      return `${name}:0`;
+    });
+  }
+
+  /** One op as it ran: its graph attributes, inputs and outputs. */
+  record(op: string, attrs: Record<string, AttrValue>, inputs: Native[], outputs: Native[]): void {
+    const name = `op${this.nodes.length}`;
+    this.nodes.push({ name, op, inputs: inputs.map((t) => this.nameOf(t)), attrs });
+    outputs.forEach((t, i) => this.names.set(t.id, `${name}:${i}`));
+  }
+
+  /** The graph that computes `outputs` from the feeds (each output through an Identity node of its own). */
+  finish(outputs: Native[]): TracedGraph {
+    const outputNames = outputs.map((t, i) => {
+      const name = `output${i}`;
+      this.nodes.push({ name, op: 'Identity', inputs: [this.nameOf(t)], attrs: { T: { type: t.dtype } } });
+      return `${name}:0`;
+    });
+    return { nodes: this.nodes, feedNames: this.feedNames, outputNames };
+  }
+
+  private nameOf(t: Native): string {
+    const known = this.names.get(t.id);
+    if (known) return known;
+    const value = this.fixedValue(t);
+    // A tensor made before the trace that is neither fed nor fixed would be frozen at its
+    // current value: exactly the kind of bug a graph hides, so it is refused.
+    if (!value) throw new Error(`OpTrace: tensor ${t.id} (shape [${t.shape.join(', ')}]) was neither fed, made by a traced op, nor a fixed constant`);
+    const name = `const${this.nodes.length}`;
+    this.nodes.push({ name, op: 'Const', inputs: [], attrs: { dtype: { type: value.dtype }, value: { tensor: value } } });
+    this.names.set(t.id, `${name}:0`);
+    return `${name}:0`;
+  }
+}

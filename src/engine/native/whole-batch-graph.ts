@@ -1,0 +1,95 @@
+import { CompiledGraph } from './compiled-graph';
+import { OpTrace } from './op-trace';
+import type { PackedLayout, PackedTotals } from './pack-for-host';
+import type { MovingMoment } from './host-completion';
+import type { Native, NativeOps } from './tf-native';
+
+/**
+ * How far a compiled graph's outputs may be from the same ops run one by one, relative to each
+ * output's largest magnitude, before it is not trusted. TensorFlow 2.21 gives bit-identical
+ * results here; the margin leaves room for a graph rewrite that sums in another order.
+ */
+const AGREEMENT = 1e-4;
+
+/**
+ * The device half of a step that is one micro-batch (forward, backward, and the packing for the
+ * host's read), as one compiled TensorFlow graph. It is traced once from the native step's own
+ * ops (they run eagerly while recorded, so the traced step's results are real), checked against
+ * them, and then run per step with the weights, the host-made per-channel values and the batch
+ * fed in. The optimizer's updates stay eager ops on the resource variables.
+ */
+export class WholeBatchGraph {
+  private constructor(
+    private readonly graph: CompiledGraph,
+    private readonly gradNames: string[],
+    private readonly withVectors: boolean,
+    private readonly layout: PackedLayout[],
+    private readonly moving: MovingMoment[],
+    /** The most bytes the traced ops held at once beyond the feeds: reported as each run's working memory. */
+    readonly workingBytes: number,
+  ) {}
+
+  /**
+   * Runs `compute` on `feeds` while tracing it. Returns its (eager) result, and the graph, or why
+   * there is none: an op TensorFlow cannot load in a graph, or outputs that disagree.
+   */
+  static trace(ops: NativeOps, feeds: Native[], compute: () => PackedTotals): { totals: PackedTotals; graph: WholeBatchGraph | { reason: string } } {
+    const trace = new OpTrace(feeds, (t) => ops.fixedValue(t));
+    const base = ops.liveBytes;
+    const peakBefore = ops.peakBytes;
+    ops.resetPeak();
+    const totals = ops.traced(trace, compute);
+    const workingBytes = ops.peakBytes - base;
+    ops.peakBytes = Math.max(peakBefore, ops.peakBytes);
+    const gradNames = [...totals.grads.keys()];
+    const outputs = [...totals.grads.values(), totals.packed, ...(totals.vectors ? [totals.vectors] : [])];
+    let graph: CompiledGraph | undefined;
+    try {
+      graph = CompiledGraph.load(ops, trace.finish(outputs));
+      const disagreement = ops.scope(() => worstDisagreement(ops, graph!.run(feeds), outputs));
+      if (!(disagreement <= AGREEMENT)) throw new Error(`its results differ from the same ops run one by one (relative ${disagreement.toExponential(2)})`);
+    } catch (error) {
+      graph?.dispose();
+      return { totals, graph: { reason: `the step could not be compiled into a TensorFlow graph: ${error instanceof Error ? error.message : String(error)}` } };
+    }
+    return { totals, graph: new WholeBatchGraph(graph, gradNames, totals.vectors !== undefined, totals.layout, totals.moving, workingBytes) };
+  }
+
+  get nodeCount(): number {
+    return this.graph.nodeCount;
+  }
+
+  /** The device totals for `feeds` (the same kinds of tensors, in the same order, as traced). */
+  run(ops: NativeOps, feeds: Native[]): PackedTotals {
+    ops.notePeak(this.workingBytes);
+    const outputs = this.graph.run(feeds);
+    const grads = new Map(this.gradNames.map((name, i) => [name, outputs[i]]));
+    const packed = outputs[this.gradNames.length];
+    const vectors = this.withVectors ? outputs[this.gradNames.length + 1] : undefined;
+    return { grads, packed, vectors, layout: this.layout, moving: this.moving };
+  }
+
+  dispose(): void {
+    this.graph.dispose();
+  }
+}
+
+/** The largest |graph − eager| of any output, relative to that output's largest magnitude. */
+function worstDisagreement(ops: NativeOps, fromGraph: Native[], eager: Native[]): number {
+  let worst = 0;
+  fromGraph.forEach((t, i) => {
+    const [a, b] = [ops.read(t), ops.read(eager[i])];
+    if (a.length !== b.length) {
+      worst = Infinity;
+      return;
+    }
+    let scale = 0;
+    let diff = 0;
+    for (let k = 0; k < a.length; k++) {
+      scale = Math.max(scale, Math.abs(b[k]));
+      diff = Math.max(diff, Math.abs(a[k] - b[k]));
+    }
+    worst = Math.max(worst, scale > 0 ? diff / scale : diff);
+  });
+  return worst;
+}
