@@ -110,6 +110,8 @@ function foldTraining(state: TrainingViewState, event: TrainEvent): TrainingView
         stepPathReason: event.stepPathReason,
         stepThreads: event.stepThreads,
         stepThreadsReason: event.stepThreadsReason,
+        stepGraph: event.stepGraph,
+        stepGraphReason: event.stepGraphReason,
         steps: [],
         evals: [],
       };

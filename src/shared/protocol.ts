@@ -148,6 +148,9 @@ export interface TrainingViewState {
   /** Threads computing each step, and why that many (from the start event). */
   stepThreads?: number;
   stepThreadsReason?: string;
+  /** Whether each step ran as one compiled TensorFlow graph, and why (from the start event). */
+  stepGraph?: boolean;
+  stepGraphReason?: string;
   steps: StepEvent[];
   evals: EvalEvent[];
   summary?: TrainSummary;

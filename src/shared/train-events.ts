@@ -35,6 +35,9 @@ export interface StartEvent {
   /** Threads computing each step (each a share of the batch), and why that many. */
   stepThreads?: number;
   stepThreadsReason?: string;
+  /** Whether each native step runs as one compiled TensorFlow graph, and why (or why not). */
+  stepGraph?: boolean;
+  stepGraphReason?: string;
 }
 
 /** μ/σ were initialized before the first step. */

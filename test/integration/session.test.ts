@@ -62,12 +62,14 @@ describe('engine-backed commands', () => {
     const settings = vscode.workspace.getConfiguration('batchless');
     await settings.update('engine.threads', 1, vscode.ConfigurationTarget.Global);
     try {
+      // 65 micro-batches per step, more than a compiled graph takes (64): the step runs op by op,
+      // where one thread per op leaves the second CPU to a second step thread.
       const summary = (await vscode.commands.executeCommand('batchless.trainSession', {
         model: 'builtin:cnn',
         data: 'mnist',
         norm: 'batchless',
-        batchSize: 16,
-        microBatchSize: 16,
+        batchSize: 130,
+        microBatchSize: 2,
         maxSteps: 2,
         statsEvery: 0,
       })) as TrainSummary | undefined;

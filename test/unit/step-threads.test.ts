@@ -67,16 +67,20 @@ describe('chooseStepThreads', () => {
     const cnn = compiled('cnn', 'batchless');
     const mlp = compiled('mlp', 'batchless');
     try {
-      assert.equal(chooseStepThreads(0, cnn.native, 2, 1).threads, 2);
-      assert.equal(chooseStepThreads(0, cnn.native, 16, 1).threads, 4, 'at most four');
-      assert.equal(chooseStepThreads(0, cnn.native, 8, 4).threads, 2);
-      const busy = chooseStepThreads(0, cnn.native, 2, 2);
+      assert.equal(chooseStepThreads(0, cnn.native, false, 2, 1).threads, 2);
+      assert.equal(chooseStepThreads(0, cnn.native, false, 16, 1).threads, 4, 'at most four');
+      assert.equal(chooseStepThreads(0, cnn.native, false, 8, 4).threads, 2);
+      const busy = chooseStepThreads(0, cnn.native, false, 2, 2);
       assert.equal(busy.threads, 1);
       assert.match(busy.reason, /each op on 2 of 2 CPUs/);
-      const dense = chooseStepThreads(0, mlp.native, 2, 1);
+      const dense = chooseStepThreads(0, mlp.native, false, 2, 1);
       assert.equal(dense.threads, 1);
       assert.match(dense.reason, /dense model/);
-      assert.deepEqual(chooseStepThreads(3, mlp.native, 2, 2), { threads: 3, reason: 'as asked' });
+      assert.deepEqual(chooseStepThreads(3, mlp.native, false, 2, 2), { threads: 3, reason: 'as asked' });
+      const graph = chooseStepThreads(0, cnn.native, true, 2, 1);
+      assert.equal(graph.threads, 1, 'a step compiled into one graph is not spread');
+      assert.match(graph.reason, /compiled TensorFlow graph/);
+      assert.equal(chooseStepThreads(2, cnn.native, true, 2, 1).threads, 2, 'unless asked');
     } finally {
       cnn.done();
       mlp.done();
@@ -87,8 +91,8 @@ describe('chooseStepThreads', () => {
     const bn = compiled('cnn', 'batch');
     try {
       assert.equal(bn.native.splittable, false);
-      assert.equal(chooseStepThreads(0, bn.native, 8, 1).threads, 1);
-      assert.throws(() => chooseStepThreads(2, bn.native, 8, 1), /without batch normalization/);
+      assert.equal(chooseStepThreads(0, bn.native, false, 8, 1).threads, 1);
+      assert.throws(() => chooseStepThreads(2, bn.native, false, 8, 1), /without batch normalization/);
     } finally {
       bn.done();
     }

@@ -26,6 +26,7 @@ export function settingsRows(state: TrainingViewState): [string, string | undefi
     ['Seed', `${r.seed}`],
     ['Backend', backend],
     ['Training step', stepPathText(state)],
+    ['Compiled graph', state.stepPath === 'native' ? `${state.stepGraph ? 'yes' : 'no'}${state.stepGraphReason ? `: ${state.stepGraphReason}` : ''}` : undefined],
   ];
 }
 

@@ -13,7 +13,7 @@ import { formatBytes, formatNumber, formatPercent, summarize, table } from '../f
 export const TRAIN_USAGE = `batchless train --model builtin:mlp|builtin:cnn|<model file> --data mnist|<file.csv>|<x.npy,y.npy>|synthetic
                 [--norm batchless|batch|none] [--batch B] [--micro m] [--epochs E] [--steps N] [--seed S]
                 [--optimizer adam|sgd|momentum|rmsprop] [--lr X] [--stats-lr X] [--init auto|data|keep|default]
-                [--limit N] [--memory-budget 64MB] [--backend tensorflow|wasm|cpu] [--step-path auto|native|generic] [--step-threads N] [--json]`;
+                [--limit N] [--memory-budget 64MB] [--backend tensorflow|wasm|cpu] [--step-path auto|native|generic] [--step-threads N] [--step-graph on|off] [--json]`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -33,6 +33,7 @@ const OPTIONS = {
   'memory-budget': { type: 'string' },
   'step-path': { type: 'string' },
   'step-threads': { type: 'string' },
+  'step-graph': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -54,6 +55,7 @@ export async function trainCommand(argv: string[], signal: AbortSignal): Promise
     init: choiceOption(values.init, 'init', INIT_MODES, 'auto'),
     stepPath: choiceOption(values['step-path'], 'step-path', STEP_PATHS, 'auto'),
     stepThreads: intOption(values['step-threads'], 'step-threads', 0, 0),
+    stepGraph: choiceOption(values['step-graph'], 'step-graph', ['on', 'off'] as const, 'on') === 'on',
   };
   const norm = values.norm === undefined ? undefined : choiceOption(values.norm, 'norm', NORM_KINDS, 'batchless');
   const backend = await setBackend(values.backend as BackendName | undefined);
@@ -88,7 +90,10 @@ export function humanPrinter(batchSize: number, microBatchSize: number): (event:
           `training ${event.model} on ${event.dataset}: ${event.trainCount} train / ${event.testCount} test, ${event.parameters.toLocaleString('en-US')} parameters, ` +
             `${totalSteps} steps of batch ${batchSize}` + (microBatchSize < batchSize ? ` as micro-batches of ${microBatchSize} with gradient accumulation` : ''),
         );
-        if (event.stepPath === 'native') console.log(`step: native (TensorFlow ops written out per layer) on ${event.stepThreads ?? 1} thread${(event.stepThreads ?? 1) > 1 ? 's, each a share of the batch' : ''}${event.stepThreadsReason ? `: ${event.stepThreadsReason}` : ''}`);
+        if (event.stepPath === 'native') {
+          console.log(`step: native (TensorFlow ops written out per layer) on ${event.stepThreads ?? 1} thread${(event.stepThreads ?? 1) > 1 ? 's, each a share of the batch' : ''}${event.stepThreadsReason ? `: ${event.stepThreadsReason}` : ''}`);
+          console.log(`graph: ${event.stepGraph ? 'compiled' : 'none'}${event.stepGraphReason ? ` (${event.stepGraphReason})` : ''}`);
+        }
         else if (event.stepPath === 'generic') console.log(`step: generic (tfjs autodiff)${event.stepPathReason ? `: ${event.stepPathReason}` : ''}`);
         break;
       case 'init':

@@ -23,7 +23,7 @@ export function microBatchInputs(ops: NativeOps, step: StepModel, x: Float32Arra
  * Forward and backward of one micro-batch through the native layers: gradients pre-weighted by
  * 1/B of the whole batch (the loss is Σ over the micro-batch / B), the task loss summed, the
  * batchless layers' per-channel sums, and BN's micro-batch moments. Only ops: no host values
- * (the compiled step traces this, whole-batch-graph.ts).
+ * (the compiled step traces this, step-graph.ts).
  */
 export function microBatchGradients(ops: NativeOps, layers: NativeLayer[], inputs: MicroBatchInputs, batchSize: number, layerWeights: LayerValues[]) {
   let h = inputs.input;

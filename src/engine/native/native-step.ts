@@ -10,7 +10,7 @@ import { HostShare, ShareHelpers, ShareRequest, splitBatch } from './step-shares
 import { BatchlessPrepared, Completion, completeOnHost } from './host-completion';
 import { NativeOptimizer } from './native-optimizer';
 import { PackedTotals, ShareTotals, packForHost } from './pack-for-host';
-import { WholeBatchGraph } from './whole-batch-graph';
+import { StepGraph } from './step-graph';
 import { VariableSlot, createSlots, keptOnHost } from './variable-slots';
 import { Native, NativeOps } from './tf-native';
 
@@ -19,8 +19,8 @@ export interface NativeStepOptions {
   learningRate: number;
   /** 0: the same as learningRate. */
   statsLearningRate: number;
-  /** Run steps of one micro-batch as a compiled TensorFlow graph (whole-batch-graph.ts); default true. */
-  compiledGraph?: boolean;
+  /** Run steps of one micro-batch as a compiled TensorFlow graph (step-graph.ts); default true. */
+  stepGraph?: boolean;
 }
 
 /** What a step's graph plan is: the start event reports it. */
@@ -63,7 +63,7 @@ export class NativeStep {
   ) {}
 
   /** By batch size: the compiled graph of a one-micro-batch step, or why it runs op by op. */
-  private readonly graphs = new Map<number, WholeBatchGraph | { reason: string }>();
+  private readonly graphs = new Map<string, StepGraph | { reason: string }>();
 
   /** The native step for this model, or why there is none (the trainer then takes the generic path). */
   static compile(step: StepModel, options: NativeStepOptions): NativeStep | { reason: string } {
@@ -78,7 +78,7 @@ export class NativeStep {
     const statsRate = options.statsLearningRate > 0 ? options.statsLearningRate : options.learningRate;
     const slots = createSlots(ops, compiled.layers, (name) => (statsNames.has(name) ? statsRate : options.learningRate));
     const epsilon = tf.backend().epsilon();
-    return new NativeStep(ops, step, compiled.layers, slots, new NativeOptimizer(ops, options.optimizer, epsilon), new HostOptimizer(options.optimizer, epsilon), options.compiledGraph !== false);
+    return new NativeStep(ops, step, compiled.layers, slots, new NativeOptimizer(ops, options.optimizer, epsilon), new HostOptimizer(options.optimizer, epsilon), options.stepGraph !== false);
   }
 
   /** One optimizer step over `batch` in micro-batches; the update is skipped when a value is not finite. */
@@ -249,7 +249,7 @@ export class NativeStep {
   }
 
   dispose(): void {
-    for (const graph of this.graphs.values()) if (graph instanceof WholeBatchGraph) graph.dispose();
+    for (const graph of this.graphs.values()) if (graph instanceof StepGraph) graph.dispose();
     this.graphs.clear();
     this.optimizer.dispose();
     for (const slot of this.slots.values()) if (slot.native) this.ops.destroyVariable(slot.native);
@@ -262,38 +262,42 @@ export class NativeStep {
    * says whether steps will run on it, or why not.
    */
   prepareGraph(batchSize: number, microBatchSize: number): GraphPlan {
-    if (!this.compileGraphs) return { compiled: false, reason: 'compiled graphs are turned off' };
-    if (microBatchSize < batchSize) return { compiled: false, reason: "a step of several micro-batches runs op by op, so that one micro-batch's activations are alive at a time" };
-    if (!this.graphs.has(batchSize)) {
+    if (!this.compileGraphs) return { compiled: false, reason: 'turned off (stepGraph false)' };
+    const micros = Math.ceil(batchSize / microBatchSize);
+    if (micros > MAX_GRAPH_MICRO_BATCHES) return { compiled: false, reason: `${micros} micro-batches per step: a graph of more than ${MAX_GRAPH_MICRO_BATCHES} takes too long to compile` };
+    const key = graphKey(batchSize, microBatchSize);
+    if (!this.graphs.has(key)) {
       const synthetic = syntheticBatch(batchSize, this.perExample(), this.step.numClasses);
       this.ops.scope(() => {
-        this.wholeBatch(synthetic, this.layerValues(this.readWeights(), (slot) => slot.host!).values);
+        this.onGraph(synthetic, microBatchSize, this.layerValues(this.readWeights(), (slot) => slot.host!).values);
       });
     }
-    const graph = this.graphs.get(batchSize)!;
-    return graph instanceof WholeBatchGraph ? { compiled: true, reason: `each step runs as one compiled TensorFlow graph (${graph.nodeCount} nodes)` } : { compiled: false, reason: graph.reason };
+    const graph = this.graphs.get(key)!;
+    return graph instanceof StepGraph ? { compiled: true, reason: `${graph.nodeCount} nodes, traced from the step's own ops and checked against them` } : { compiled: false, reason: graph.reason };
   }
 
   private gradients(batch: Batch, microBatchSize: number): Finished {
     const prepared = this.layerValues(this.readWeights(), (slot) => slot.host!);
     const device =
-      microBatchSize >= batch.size && this.compileGraphs
-        ? this.wholeBatch(batch, prepared.values)
+      this.compileGraphs && Math.ceil(batch.size / microBatchSize) <= MAX_GRAPH_MICRO_BATCHES
+        ? this.onGraph(batch, microBatchSize, prepared.values)
         : packForHost(this.ops, this.layers, this.shareTotals(batch.x, batch.y, batch.size, microBatchSize, prepared.values));
     return this.withCompletion(device, prepared.batchless, batch.size);
   }
 
-  /** A step of one micro-batch on its compiled graph, traced at the first step of its batch size. */
-  private wholeBatch(batch: Batch, layerWeights: LayerValues[]): PackedTotals {
+  /** A step on its compiled graph, traced at the first step of its batch and micro-batch sizes. */
+  private onGraph(batch: Batch, microBatchSize: number, layerWeights: LayerValues[]): PackedTotals {
     const ops = this.ops;
-    const inputs = microBatchInputs(ops, this.step, batch.x, batch.y);
+    const per = this.perExample();
+    const inputs = microBatchRanges(batch.size, microBatchSize).map(([start, end]) => microBatchInputs(ops, this.step, batch.x.subarray(start * per, end * per), batch.y.subarray(start, end)));
     const feeds = graphFeeds(layerWeights, inputs);
-    const known = this.graphs.get(batch.size);
-    if (known instanceof WholeBatchGraph) return known.run(ops, feeds);
-    const compute = () => packForHost(ops, this.layers, this.totalsOf(microBatchGradients(ops, this.layers, inputs, batch.size, layerWeights)));
+    const key = graphKey(batch.size, microBatchSize);
+    const known = this.graphs.get(key);
+    if (known instanceof StepGraph) return known.run(ops, feeds);
+    const compute = () => packForHost(ops, this.layers, this.accumulate(inputs.length, batch.size, layerWeights, (k) => inputs[k]));
     if (known) return compute();
-    const traced = WholeBatchGraph.trace(ops, feeds, compute);
-    this.graphs.set(batch.size, traced.graph);
+    const traced = StepGraph.trace(ops, feeds, compute);
+    this.graphs.set(key, traced.graph);
     return traced.totals;
   }
 
@@ -346,13 +350,20 @@ export class NativeStep {
 
   /** Σ over the rows of x (some or all of a batch of `batchSize`) in micro-batches: gradients, task loss, sums. */
   private shareTotals(x: Float32Array, y: Int32Array, batchSize: number, microBatchSize: number, layerWeights: LayerValues[]): ShareTotals {
-    const ops = this.ops;
-    const count = y.length;
     const per = this.perExample();
+    // Each micro-batch's inputs are made inside its scope: gone with its activations.
+    const ranges = microBatchRanges(y.length, microBatchSize);
+    return this.accumulate(ranges.length, batchSize, layerWeights, (k) => microBatchInputs(this.ops, this.step, x.subarray(ranges[k][0] * per, ranges[k][1] * per), y.subarray(ranges[k][0], ranges[k][1])));
+  }
+
+  /** Σ over `count` micro-batches (the inputs of micro-batch k from `inputsOf(k)`), one after another. */
+  private accumulate(count: number, batchSize: number, layerWeights: LayerValues[], inputsOf: (k: number) => MicroBatchInputs): ShareTotals {
+    const ops = this.ops;
     let totals: ShareTotals | undefined;
-    for (let start = 0; start < count; start += microBatchSize) {
-      const end = Math.min(start + microBatchSize, count);
-      const micro = this.totalsOf(ops.scope(() => microBatchGradients(ops, this.layers, microBatchInputs(ops, this.step, x.subarray(start * per, end * per), y.subarray(start, end)), batchSize, layerWeights)));
+    for (let k = 0; k < count; k++) {
+      // In a compiled graph, micro-batch k starts once k − 1 is done (as here).
+      if (k > 0) ops.traceBoundary();
+      const micro = this.totalsOf(ops.scope(() => microBatchGradients(ops, this.layers, inputsOf(k), batchSize, layerWeights)));
       if (!totals) {
         totals = micro;
         continue;
@@ -410,11 +421,26 @@ export class NativeStep {
   }
 }
 
-/** The tensors a step's graph is fed, each once, in a fixed order: the layers' values, then the micro-batch. */
-function graphFeeds(layerWeights: LayerValues[], inputs: MicroBatchInputs): Native[] {
+/**
+ * Micro-batches per step up to which a step is compiled: a graph holds every micro-batch's ops
+ * (~60 nodes each for builtin:mlp), and TensorFlow's optimizer passes grow with it.
+ */
+const MAX_GRAPH_MICRO_BATCHES = 64;
+
+const graphKey = (batchSize: number, microBatchSize: number) => `${batchSize}/${Math.min(microBatchSize, batchSize)}`;
+
+/** [start, end) of each micro-batch of a batch of `size`. */
+function microBatchRanges(size: number, microBatchSize: number): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (let start = 0; start < size; start += microBatchSize) ranges.push([start, Math.min(start + microBatchSize, size)]);
+  return ranges;
+}
+
+/** The tensors a step's graph is fed, each once, in a fixed order: the layers' values, then the micro-batches. */
+function graphFeeds(layerWeights: LayerValues[], inputs: MicroBatchInputs[]): Native[] {
   const feeds = new Map<number, Native>();
   for (const values of layerWeights) for (const t of Object.values(values)) if (t && !feeds.has(t.id)) feeds.set(t.id, t);
-  for (const t of [inputs.input, inputs.oneHot]) feeds.set(t.id, t);
+  for (const micro of inputs) for (const t of [micro.input, micro.oneHot]) feeds.set(t.id, t);
   return [...feeds.values()];
 }
 

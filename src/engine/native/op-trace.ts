@@ -16,6 +16,10 @@ export class OpTrace {
   /** Tensor id → "node:output". */
   private readonly names = new Map<number, string>();
   private readonly feedNames: string[];
+  /** Index of the first node after the last boundary, and that boundary's NoOp (see `boundary`). */
+  private segmentStart = 0;
+  private barrier?: string;
+  private readonly opIndex = new Map<string, number>();
 
   /**
    * `feeds` are the tensors whose values change from run to run (distinct tensors); `fixedValue`
@@ -38,8 +42,26 @@ export class OpTrace {
   /** One op as it ran: its graph attributes, inputs and outputs. */
   record(op: string, attrs: Record<string, AttrValue>, inputs: Native[], outputs: Native[]): void {
     const name = `op${this.nodes.length}`;
-    this.nodes.push({ name, op, inputs: inputs.map((t) => this.nameOf(t)), attrs });
+    const names = inputs.map((t) => this.nameOf(t));
+    // A node that depends on nothing since the last boundary waits for it (control input).
+    const sinceBoundary = names.some((input) => this.indexOf(input) >= this.segmentStart);
+    this.opIndex.set(name, this.nodes.length);
+    this.nodes.push({ name, op, inputs: this.barrier && !sinceBoundary ? [...names, `^${this.barrier}`] : names, attrs });
     outputs.forEach((t, i) => this.names.set(t.id, `${name}:${i}`));
+  }
+
+  /**
+   * Orders the graph here: nothing recorded after this runs before everything recorded before it
+   * has. The executor would otherwise start the next micro-batch while this one runs, holding the
+   * activations of two at once (the memory micro-batches exist to save).
+   */
+  boundary(): void {
+    const before = this.nodes.slice(this.segmentStart).filter((n) => n.op !== 'Placeholder' && n.op !== 'Const');
+    if (before.length === 0) return;
+    const name = `boundary${this.nodes.length}`;
+    this.nodes.push({ name, op: 'NoOp', inputs: before.map((n) => `^${n.name}`), attrs: {} });
+    this.barrier = name;
+    this.segmentStart = this.nodes.length;
   }
 
   /** The graph that computes `outputs` from the feeds (each output through an Identity node of its own). */
@@ -50,6 +72,11 @@ export class OpTrace {
       return `${name}:0`;
     });
     return { nodes: this.nodes, feedNames: this.feedNames, outputNames };
+  }
+
+  /** Position of the op node behind "name:output", or -1 (a feed or a constant). */
+  private indexOf(input: string): number {
+    return this.opIndex.get(input.slice(0, input.lastIndexOf(':'))) ?? -1;
   }
 
   private nameOf(t: Native): string {

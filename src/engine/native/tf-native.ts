@@ -376,6 +376,11 @@ export class NativeOps {
     }
   }
 
+  /** In a traced computation, orders what follows after what came before (OpTrace.boundary). */
+  traceBoundary(): void {
+    this.trace?.boundary();
+  }
+
   /** The value of one of the fixed constants (scalar, ints, filled), or undefined for any other tensor. */
   fixedValue(t: Native): ConstTensor | undefined {
     for (const c of this.constants.values()) {

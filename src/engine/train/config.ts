@@ -48,6 +48,11 @@ export interface TrainConfig {
    * it on this thread alone, 0 lets the engine choose.
    */
   stepThreads: number;
+  /**
+   * Whether a native step of one micro-batch runs as one compiled TensorFlow graph (traced from
+   * its ops and checked against them, step-graph.ts); false runs every op from JavaScript.
+   */
+  stepGraph: boolean;
   /** Why the model is being trained: for reports only. */
   norm?: NormKind;
 }
@@ -68,6 +73,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   evalChunk: 256,
   stepPath: 'auto',
   stepThreads: 0,
+  stepGraph: true,
 };
 
 /** Fills defaults (micro-batch defaults to the batch) and rejects impossible values with the value quoted. */
@@ -97,6 +103,7 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): TrainCon
   if (!(config.learningRate > 0)) throw new Error(`TrainConfig.learningRate must be > 0, got ${config.learningRate}`);
   if (!(config.statsLearningRate >= 0)) throw new Error(`TrainConfig.statsLearningRate must be >= 0, got ${config.statsLearningRate}`);
   if (!OPTIMIZERS.includes(config.optimizer)) throw new Error(`TrainConfig.optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${config.optimizer}'`);
+  if (typeof config.stepGraph !== 'boolean') throw new Error(`TrainConfig.stepGraph must be true or false, got ${JSON.stringify(config.stepGraph)}`);
   if (!STEP_PATHS.includes(config.stepPath)) throw new Error(`TrainConfig.stepPath must be one of ${STEP_PATHS.join(', ')}, got '${config.stepPath}'`);
   if (!INIT_MODES.includes(config.init)) throw new Error(`TrainConfig.init must be one of ${INIT_MODES.join(', ')}, got '${config.init}'`);
   return config;

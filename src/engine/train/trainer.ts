@@ -18,7 +18,7 @@ import { initializeFromData } from './data-init';
 import { evaluate } from './evaluate';
 import { StepOptimizer } from './optimizers';
 import { describeNonFinite } from './divergence';
-import { NativeStep } from '../native/native-step';
+import { GraphPlan, NativeStep } from '../native/native-step';
 import { StepHelpers } from '../native/step-helpers';
 import { chooseStepThreads } from '../native/step-threads';
 
@@ -41,8 +41,8 @@ export interface TrainOptions {
  * The helper threads of the native step (step-threads.ts chooses how many). When they cannot
  * start, the step runs on this thread and the reason says why.
  */
-async function startStepHelpers(native: NativeStep, step: StepModel, config: TrainConfig): Promise<{ threads: number; reason: string; helpers?: StepHelpers }> {
-  const choice = chooseStepThreads(config.stepThreads, native);
+async function startStepHelpers(native: NativeStep, step: StepModel, config: TrainConfig, graph: GraphPlan): Promise<{ threads: number; reason: string; helpers?: StepHelpers }> {
+  const choice = chooseStepThreads(config.stepThreads, native, graph.compiled);
   if (choice.threads <= 1) return choice;
   try {
     const helpers = await StepHelpers.start(step.model, step.inputShape, step.numClasses, choice.threads - 1, native.slotShapes());
@@ -79,8 +79,13 @@ export async function train(
   if (config.stepPath === 'native' && 'reason' in native)
     throw new Error(`The native training step cannot run this session: ${native.reason}`);
   const nativeStep = native instanceof NativeStep ? native : undefined;
+  let graph: GraphPlan | undefined;
   const threads = nativeStep
-    ? await startStepHelpers(nativeStep, step, config).catch((error: unknown) => {
+    ? await (async () => {
+        // Traced and compiled before the start event, so that it says what will run.
+        graph = nativeStep.prepareGraph(config.batchSize, config.microBatchSize);
+        return startStepHelpers(nativeStep, step, config, graph);
+      })().catch((error: unknown) => {
         nativeStep.dispose();
         throw error;
       })
@@ -110,6 +115,8 @@ export async function train(
     stepPathReason: 'reason' in native ? native.reason : undefined,
     stepThreads: threads?.threads ?? 1,
     stepThreadsReason: threads?.reason ?? 'the generic step runs on one thread',
+    stepGraph: graph?.compiled ?? false,
+    stepGraphReason: graph?.reason ?? 'the generic step runs tfjs kernels one by one',
   });
 
   try {

@@ -12,13 +12,14 @@ import type { Native, NativeOps } from './tf-native';
 const AGREEMENT = 1e-4;
 
 /**
- * The device half of a step that is one micro-batch (forward, backward, and the packing for the
- * host's read), as one compiled TensorFlow graph. It is traced once from the native step's own
- * ops (they run eagerly while recorded, so the traced step's results are real), checked against
- * them, and then run per step with the weights, the host-made per-channel values and the batch
- * fed in. The optimizer's updates stay eager ops on the resource variables.
+ * The device half of a native step (each micro-batch's forward and backward, the sums over
+ * micro-batches, and the packing for the host's read) as one compiled TensorFlow graph. It is
+ * traced once from the step's own ops (they run eagerly while recorded, so the traced step's
+ * results are real), checked against them, and then run per step with the weights, the host-made
+ * per-channel values and the micro-batches fed in. Micro-batches run one after another in it, as
+ * op by op (OpTrace.boundary). The optimizer's updates stay eager ops on the resource variables.
  */
-export class WholeBatchGraph {
+export class StepGraph {
   private constructor(
     private readonly graph: CompiledGraph,
     private readonly gradNames: string[],
@@ -33,7 +34,7 @@ export class WholeBatchGraph {
    * Runs `compute` on `feeds` while tracing it. Returns its (eager) result, and the graph, or why
    * there is none: an op TensorFlow cannot load in a graph, or outputs that disagree.
    */
-  static trace(ops: NativeOps, feeds: Native[], compute: () => PackedTotals): { totals: PackedTotals; graph: WholeBatchGraph | { reason: string } } {
+  static trace(ops: NativeOps, feeds: Native[], compute: () => PackedTotals): { totals: PackedTotals; graph: StepGraph | { reason: string } } {
     const trace = new OpTrace(feeds, (t) => ops.fixedValue(t));
     const base = ops.liveBytes;
     const peakBefore = ops.peakBytes;
@@ -52,7 +53,7 @@ export class WholeBatchGraph {
       graph?.dispose();
       return { totals, graph: { reason: `the step could not be compiled into a TensorFlow graph: ${error instanceof Error ? error.message : String(error)}` } };
     }
-    return { totals, graph: new WholeBatchGraph(graph, gradNames, totals.vectors !== undefined, totals.layout, totals.moving, workingBytes) };
+    return { totals, graph: new StepGraph(graph, gradNames, totals.vectors !== undefined, totals.layout, totals.moving, workingBytes) };
   }
 
   get nodeCount(): number {
