@@ -45,7 +45,7 @@ export interface ThroughputResult {
   includesFirstStep: boolean;
   /** tfjs kernels dispatched per micro-batch (forward, backward, accumulation), from tf.profile; generic step only. */
   kernelsPerMicroBatch?: number;
-  /** Which training step ran: 'native' (TensorFlow ops per layer) or 'generic' (tfjs autodiff). */
+  /** Which training step ran: 'native graph' (compiled), 'native' (TensorFlow ops per layer) or 'generic' (tfjs autodiff). */
   stepPath?: string;
   /** Threads the native step spread each batch over (step-threads.ts). */
   stepThreads?: number;
@@ -121,7 +121,8 @@ async function runThroughput(job: ThroughputJob): Promise<ThroughputResult> {
     {
       onEvent: (e) => {
         if (e.type === 'step') steps.push(e);
-        if (e.type === 'start') [stepPath, stepThreads] = [e.stepPath, e.stepThreads];
+        // 'native graph': the native step compiled into one TensorFlow graph (step-graph.ts).
+        if (e.type === 'start') [stepPath, stepThreads] = [e.stepPath === 'native' && e.stepGraph ? 'native graph' : e.stepPath, e.stepThreads];
       },
     },
   );
@@ -148,7 +149,7 @@ async function runThroughput(job: ThroughputJob): Promise<ThroughputResult> {
     stepPath,
     stepThreads,
   };
-  if (job.microBatchSize === 1 && stepPath !== 'native')
+  if (job.microBatchSize === 1 && stepPath === 'generic')
     result.kernelsPerMicroBatch = await kernelsPerMicroBatch(
       model,
       trainSet.x,

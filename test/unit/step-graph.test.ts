@@ -14,6 +14,7 @@ import { buildBuiltinModel, BuiltinModelName, NormKind } from '../../src/engine/
 import { CompiledGraph } from '../../src/engine/native/compiled-graph';
 import { NativeStep } from '../../src/engine/native/native-step';
 import { OpTrace } from '../../src/engine/native/op-trace';
+import { maxPoolAttrs } from '../../src/engine/native/process-kernels';
 import { NativeOps } from '../../src/engine/native/tf-native';
 import { stepModelOf } from '../../src/engine/train/batch-gradients';
 import { train } from '../../src/engine/train/trainer';
@@ -72,11 +73,11 @@ describe('graphs written here', () => {
       const x = ops.constant(Float32Array.from({ length: 2 * 6 * 6 * 3 }, (_, i) => Math.sin(i)), [2, 6, 6, 3]);
       const kernel = ops.constant(Float32Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => Math.cos(i)), [3, 3, 3, 4]);
       const feeds = [x, kernel];
-      const trace = new OpTrace(feeds, (t) => ops.fixedValue(t));
+      const trace = new OpTrace(ops, feeds);
       // Attributes of every kind the native layers use: type, int list, string, bool, float, int.
       const outputs = ops.traced(trace, () => {
         const conv = ops.run('Conv2D', [ops.float32(), ops.int('strides', [1, 1, 1, 1]), ops.string('padding', 'SAME'), ops.string('data_format', 'NHWC'), ops.bool('use_cudnn_on_gpu', true), ops.int('dilations', [1, 1, 1, 1])], [x, kernel])[0];
-        const pooled = ops.run('MaxPool', ops.maxPoolAttrs([2, 2], [2, 2], 'VALID', false), [conv])[0];
+        const pooled = ops.run('MaxPool', maxPoolAttrs(ops, [2, 2], [2, 2], 'VALID', false), [conv])[0];
         const scaled = ops.unary('Mul', pooled, ops.scalar(0.25));
         const sums = ops.run('Sum', [ops.float32(), ops.int32('Tidx'), ops.bool('keep_dims', false)], [scaled, ops.ints([0, 1, 2])])[0];
         const leaky = ops.run('LeakyRelu', [ops.float32(), ops.float('alpha', 0.3)], [sums])[0];
@@ -104,7 +105,7 @@ describe('graphs written here', () => {
     const ops = opsOrFail();
     ops.scope(() => {
       const a = ops.constant(new Float32Array([1, 2, 3]), [3]);
-      const trace = new OpTrace([a], (t) => ops.fixedValue(t));
+      const trace = new OpTrace(ops, [a]);
       const outputs = ops.traced(trace, () => {
         const before = ops.unary('Mul', a, ops.scalar(2));
         const total = ops.run('Sum', [ops.float32(), ops.int32('Tidx'), ops.bool('keep_dims', false)], [before, ops.ints([0])])[0];
@@ -133,7 +134,7 @@ describe('graphs written here', () => {
     ops.scope(() => {
       const fed = ops.constant(new Float32Array([1, 2]), [2]);
       const outside = ops.constant(new Float32Array([3, 4]), [2]);
-      const trace = () => new OpTrace([fed], (t) => ops.fixedValue(t));
+      const trace = () => new OpTrace(ops, [fed]);
       assert.throws(() => ops.traced(trace(), () => ops.constant(new Float32Array([5]), [1])), /host values inside a traced computation/);
       const variable = ops.variable(fed);
       try {
@@ -144,7 +145,7 @@ describe('graphs written here', () => {
       assert.throws(() => ops.traced(trace(), () => ops.unary('AddV2', fed, outside)), /neither fed, made by a traced op, nor a fixed constant/);
       // Fixed constants are fine: they become Const nodes.
       assert.doesNotThrow(() => ops.traced(trace(), () => ops.unary('AddV2', fed, ops.scalar(1))));
-      assert.throws(() => new OpTrace([fed, fed], () => undefined), /fed twice/);
+      assert.throws(() => new OpTrace(ops, [fed, fed]), /fed twice/);
     });
   });
 });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BatchlessNormalization } from '../layers/batchless-normalization';
 import { biasAdd, biasGrad, matMul, reduce, reshape, shapeOf, stagedSum } from './native-math';
 import { invStdOnHost } from './native-nll';
+import { maxPoolAttrs, oneDnnMaxPool } from './process-kernels';
 import type { Native, NativeOps } from './tf-native';
 
 // Forward and backward of each supported layer, written out by hand in TensorFlow ops. Autodiff
@@ -114,12 +115,12 @@ export function maxPool(ops: NativeOps, x: Native, pool: number[], strides: numb
   // follow it, keeping the forward's choice in a workspace for the backward. They cost a fixed
   // ~0.1 ms (~0.45 ms with TensorFlow's 2-thread pool) where Eigen's cost grows with the input:
   // measured forward + backward on [n, 28, 28, 16], Eigen is ahead below ~50k elements.
-  if (ops.oneDnnMaxPool() && x.shape.reduce((a, b) => a * b, 1) >= ONE_DNN_POOL_MIN_ELEMENTS) {
-    const attrs = ops.maxPoolAttrs(pool, strides, padding, true);
+  if (oneDnnMaxPool(ops) && x.shape.reduce((a, b) => a * b, 1) >= ONE_DNN_POOL_MIN_ELEMENTS) {
+    const attrs = maxPoolAttrs(ops, pool, strides, padding, true);
     const [y, workspace] = ops.run('_MklNativeMaxPool', attrs, [x], 2);
     return { y, backward: (dy) => ({ grads: {}, dx: ops.run('_MklNativeMaxPoolGrad', attrs, [x, y, dy, workspace])[0] }) };
   }
-  const attrs = ops.maxPoolAttrs(pool, strides, padding, false);
+  const attrs = maxPoolAttrs(ops, pool, strides, padding, false);
   const y = ops.run('MaxPool', attrs, [x])[0];
   return { y, backward: (dy) => ({ grads: {}, dx: ops.run('MaxPoolGrad', attrs, [x, y, dy])[0] }) };
 }

@@ -4,13 +4,14 @@ import type { StepModel } from '../train/batch-gradients';
 import type { OptimizerName } from '../train/config';
 import { compileLayers } from './compile-layers';
 import { MicroBatchInputs, microBatchGradients, microBatchInputs } from './micro-batch';
-import { BatchlessHost, LayerValues, LayerWeight, NativeLayer, StatisticsSums, batchlessConstants } from './native-layers';
+import { BatchlessHost, LayerValues, LayerWeight, NativeLayer, batchlessConstants } from './native-layers';
 import { HostOptimizer } from './host-optimizer';
 import { HostShare, ShareHelpers, ShareRequest, splitBatch } from './step-shares';
 import { BatchlessPrepared, Completion, completeOnHost } from './host-completion';
 import { NativeOptimizer } from './native-optimizer';
-import { PackedTotals, ShareTotals, packForHost } from './pack-for-host';
-import { StepGraph } from './step-graph';
+import { PackedTotals, packForHost } from './pack-for-host';
+import { ShareTotals, addHostShare, addTotals } from './share-totals';
+import { MAX_GRAPH_MICRO_BATCHES, StepGraph, graphFeeds, graphKey, microBatchRanges, syntheticBatch } from './step-graph';
 import { VariableSlot, createSlots, keptOnHost } from './variable-slots';
 import { Native, NativeOps } from './tf-native';
 
@@ -148,7 +149,7 @@ export class NativeStep {
       const totals = this.shareTotals(batch.x.subarray(start * per, end * per), batch.y.subarray(start, end), batch.size, microBatchSize, layerWeights);
       const settled = await shares;
       if ('error' in settled) throw settled.error;
-      for (const share of settled.value) this.addShare(totals, share);
+      for (const share of settled.value) addHostShare(ops, totals, share, [...this.slots.values()], this.layers);
       const helperBytes = settled.value.reduce((sum, share) => sum + share.peakStepBytes, 0);
       return { ...this.withCompletion(packForHost(ops, this.layers, totals), prepared.batchless, batch.size), helperBytes };
     });
@@ -364,93 +365,10 @@ export class NativeStep {
       // In a compiled graph, micro-batch k starts once k − 1 is done (as here).
       if (k > 0) ops.traceBoundary();
       const micro = this.totalsOf(ops.scope(() => microBatchGradients(ops, this.layers, inputsOf(k), batchSize, layerWeights)));
-      if (!totals) {
-        totals = micro;
-        continue;
-      }
-      // Variable by variable, so one extra gradient tensor at most is alive on top of the two sets.
-      for (const [name, g] of micro.grads) this.addInto(totals.grads, name, g);
-      const loss = ops.unary('AddV2', totals.taskSum, micro.taskSum);
-      ops.dispose(totals.taskSum, micro.taskSum);
-      totals.taskSum = loss;
-      for (const [layer, s] of micro.sums) this.addSums(totals.sums, layer, s);
-      totals.moving.push(...micro.moving);
+      if (totals) addTotals(ops, totals, micro);
+      else totals = micro;
     }
     if (!totals) throw new Error('NativeStep: the batch is empty');
     return totals;
   }
-
-  private addInto(grads: Map<string, Native>, name: string, g: Native): void {
-    const current = grads.get(name);
-    if (!current) {
-      grads.set(name, g);
-      return;
-    }
-    grads.set(name, this.ops.unary('AddV2', current, g));
-    this.ops.dispose(current, g);
-  }
-
-  private addSums(sums: Map<NativeLayer, StatisticsSums>, layer: NativeLayer, s: StatisticsSums): void {
-    const ops = this.ops;
-    const total = sums.get(layer);
-    if (!total) {
-      sums.set(layer, s);
-      return;
-    }
-    sums.set(layer, { first: ops.unary('AddV2', total.first, s.first), second: ops.unary('AddV2', total.second, s.second), count: total.count + s.count });
-    ops.dispose(total.first, total.second, s.first, s.second);
-  }
-
-  /** Adds a helper's share into this thread's totals. */
-  private addShare(totals: ShareTotals, share: HostShare): void {
-    const ops = this.ops;
-    [...this.slots.values()].forEach((slot, i) => {
-      const g = share.grads[i];
-      if (g) this.addInto(totals.grads, slot.name, ops.constant(g, slot.shape));
-    });
-    const loss = ops.unary('AddV2', totals.taskSum, ops.constant(new Float32Array([share.taskSum]), []));
-    ops.dispose(totals.taskSum);
-    totals.taskSum = loss;
-    this.layers
-      .filter((l) => l.batchless)
-      .forEach((layer, i) => {
-        const s = share.sums[i];
-        const shape = [s.first.length];
-        this.addSums(totals.sums, layer, { first: ops.constant(s.first, shape), second: ops.constant(s.second, shape), count: s.count });
-      });
-  }
-}
-
-/**
- * Micro-batches per step up to which a step is compiled: a graph holds every micro-batch's ops
- * (~60 nodes each for builtin:mlp), and TensorFlow's optimizer passes grow with it.
- */
-const MAX_GRAPH_MICRO_BATCHES = 64;
-
-const graphKey = (batchSize: number, microBatchSize: number) => `${batchSize}/${Math.min(microBatchSize, batchSize)}`;
-
-/** [start, end) of each micro-batch of a batch of `size`. */
-function microBatchRanges(size: number, microBatchSize: number): [number, number][] {
-  const ranges: [number, number][] = [];
-  for (let start = 0; start < size; start += microBatchSize) ranges.push([start, Math.min(start + microBatchSize, size)]);
-  return ranges;
-}
-
-/** The tensors a step's graph is fed, each once, in a fixed order: the layers' values, then the micro-batches. */
-function graphFeeds(layerWeights: LayerValues[], inputs: MicroBatchInputs[]): Native[] {
-  const feeds = new Map<number, Native>();
-  for (const values of layerWeights) for (const t of Object.values(values)) if (t && !feeds.has(t.id)) feeds.set(t.id, t);
-  for (const micro of inputs) for (const t of [micro.input, micro.oneHot]) feeds.set(t.id, t);
-  return [...feeds.values()];
-}
-
-/** A batch of fixed pseudo-random inputs in [0, 1) and every class in turn, to trace a step on. */
-function syntheticBatch(size: number, perExample: number, classes: number): Batch {
-  const x = new Float32Array(size * perExample);
-  let state = 12345;
-  for (let i = 0; i < x.length; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    x[i] = state / 2 ** 32;
-  }
-  return { x, y: Int32Array.from({ length: size }, (_, i) => i % classes), size };
 }

@@ -1,5 +1,5 @@
-import type { AttrValue, ConstTensor, GraphNode } from './graph-def';
-import type { Native } from './tf-native';
+import type { AttrValue, GraphNode } from './graph-def';
+import type { AttrKinds, Native, NativeOps, OpAttr } from './tf-native';
 
 // A record of eager ops as they run (NativeOps.traced), turned into a graph of the same ops: the
 // tensors fed in become placeholders, each op a node, each fixed constant it met a Const node.
@@ -19,17 +19,16 @@ export class OpTrace {
   /** Index of the first node after the last boundary, and that boundary's NoOp (see `boundary`). */
   private segmentStart = 0;
   private barrier?: string;
+  /** Op node name → its position in `nodes`. */
   private readonly opIndex = new Map<string, number>();
+  private readonly kinds: AttrKinds;
 
-  /**
-   * `feeds` are the tensors whose values change from run to run (distinct tensors); `fixedValue`
-   * gives the value of a constant that never changes (NativeOps' cached scalars and shapes), or
-   * undefined for any other tensor.
-   */
+  /** `feeds` are the tensors whose values change from run to run (distinct tensors). */
   constructor(
+    private readonly ops: NativeOps,
     feeds: Native[],
-    private readonly fixedValue: (t: Native) => ConstTensor | undefined,
   ) {
+    this.kinds = ops.attrKinds;
     this.feedNames = feeds.map((t, i) => {
       if (this.names.has(t.id)) throw new Error(`OpTrace: tensor ${t.id} is fed twice`);
       const name = `feed${i}`;
@@ -38,15 +37,14 @@ export class OpTrace {
       return `${name}:0`;
     });
   }
-
   /** One op as it ran: its graph attributes, inputs and outputs. */
-  record(op: string, attrs: Record<string, AttrValue>, inputs: Native[], outputs: Native[]): void {
+  record(op: string, attrs: OpAttr[], inputs: Native[], outputs: Native[]): void {
     const name = `op${this.nodes.length}`;
     const names = inputs.map((t) => this.nameOf(t));
     // A node that depends on nothing since the last boundary waits for it (control input).
     const sinceBoundary = names.some((input) => this.indexOf(input) >= this.segmentStart);
     this.opIndex.set(name, this.nodes.length);
-    this.nodes.push({ name, op, inputs: this.barrier && !sinceBoundary ? [...names, `^${this.barrier}`] : names, attrs });
+    this.nodes.push({ name, op, inputs: this.barrier && !sinceBoundary ? [...names, `^${this.barrier}`] : names, attrs: this.graphAttrs(attrs) });
     outputs.forEach((t, i) => this.names.set(t.id, `${name}:${i}`));
   }
 
@@ -82,7 +80,8 @@ export class OpTrace {
   private nameOf(t: Native): string {
     const known = this.names.get(t.id);
     if (known) return known;
-    const value = this.fixedValue(t);
+    // The fixed constants (NativeOps' cached scalars and shapes) never change: Const nodes.
+    const value = this.ops.fixedValue(t);
     // A tensor made before the trace that is neither fed nor fixed would be frozen at its
     // current value: exactly the kind of bug a graph hides, so it is refused.
     if (!value) throw new Error(`OpTrace: tensor ${t.id} (shape [${t.shape.join(', ')}]) was neither fed, made by a traced op, nor a fixed constant`);
@@ -90,5 +89,22 @@ export class OpTrace {
     this.nodes.push({ name, op: 'Const', inputs: [], attrs: { dtype: { type: value.dtype }, value: { tensor: value } } });
     this.names.set(t.id, `${name}:0`);
     return `${name}:0`;
+  }
+
+  /** An op's attributes as a graph node holds them. */
+  private graphAttrs(attrs: OpAttr[]): Record<string, AttrValue> {
+    const k = this.kinds;
+    const out: Record<string, AttrValue> = {};
+    for (const a of attrs) {
+      const v = a.value;
+      if (a.type === k.type) out[a.name] = { type: v as number };
+      else if (a.type === k.bool) out[a.name] = { b: v as boolean };
+      else if (a.type === k.int) out[a.name] = Array.isArray(v) ? { ints: v as number[] } : { i: v as number };
+      else if (a.type === k.float) out[a.name] = { f: v as number };
+      else if (a.type === k.string) out[a.name] = { s: v as string };
+      else if (a.type === k.shape) out[a.name] = { shape: v as number[] };
+      else throw new Error(`OpTrace: attribute '${a.name}' has a kind graphs here do not carry (${a.type})`);
+    }
+    return out;
   }
 }

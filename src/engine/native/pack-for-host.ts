@@ -1,17 +1,9 @@
 import type { HostLayout, MovingMoment } from './host-completion';
 import { reduceAll } from './native-math';
-import type { NativeLayer, StatisticsSums } from './native-layers';
+import type { NativeLayer } from './native-layers';
+import type { ShareTotals } from './share-totals';
 import type { Native, NativeOps } from './tf-native';
 import { keptOnHost } from './variable-slots';
-
-/** A batch's (or a share's) sums on the device: gradients by variable name, Σ task loss, per-channel sums, BN moments. */
-export interface ShareTotals {
-  grads: Map<string, Native>;
-  taskSum: Native;
-  sums: Map<NativeLayer, StatisticsSums>;
-  /** Each micro-batch's BN moments, in order: the moving averages move toward them once they are read. */
-  moving: (MovingMoment & { value: Native })[];
-}
 
 /** A HostLayout entry before the step's host values are known: the layer's index stands in for them. */
 export type PackedLayout = Omit<HostLayout, 'prepared'> & { layerIndex: number };

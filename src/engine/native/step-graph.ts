@@ -1,4 +1,7 @@
+import type { Batch } from '../data/dataset';
 import { CompiledGraph } from './compiled-graph';
+import type { MicroBatchInputs } from './micro-batch';
+import type { LayerValues } from './native-layers';
 import { OpTrace } from './op-trace';
 import type { PackedLayout, PackedTotals } from './pack-for-host';
 import type { MovingMoment } from './host-completion';
@@ -35,7 +38,7 @@ export class StepGraph {
    * there is none: an op TensorFlow cannot load in a graph, or outputs that disagree.
    */
   static trace(ops: NativeOps, feeds: Native[], compute: () => PackedTotals): { totals: PackedTotals; graph: StepGraph | { reason: string } } {
-    const trace = new OpTrace(feeds, (t) => ops.fixedValue(t));
+    const trace = new OpTrace(ops, feeds);
     const base = ops.liveBytes;
     const peakBefore = ops.peakBytes;
     ops.resetPeak();
@@ -93,4 +96,38 @@ function worstDisagreement(ops: NativeOps, fromGraph: Native[], eager: Native[])
     worst = Math.max(worst, scale > 0 ? diff / scale : diff);
   });
   return worst;
+}
+
+/**
+ * Micro-batches per step up to which a step is compiled: a graph holds every micro-batch's ops
+ * (~60 nodes each for builtin:mlp), and TensorFlow's optimizer passes grow with it.
+ */
+export const MAX_GRAPH_MICRO_BATCHES = 64;
+
+export const graphKey = (batchSize: number, microBatchSize: number) => `${batchSize}/${Math.min(microBatchSize, batchSize)}`;
+
+/** [start, end) of each micro-batch of a batch of `size`. */
+export function microBatchRanges(size: number, microBatchSize: number): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (let start = 0; start < size; start += microBatchSize) ranges.push([start, Math.min(start + microBatchSize, size)]);
+  return ranges;
+}
+
+/** The tensors a step's graph is fed, each once, in a fixed order: the layers' values, then the micro-batches. */
+export function graphFeeds(layerWeights: LayerValues[], inputs: MicroBatchInputs[]): Native[] {
+  const feeds = new Map<number, Native>();
+  for (const values of layerWeights) for (const t of Object.values(values)) if (t && !feeds.has(t.id)) feeds.set(t.id, t);
+  for (const micro of inputs) for (const t of [micro.input, micro.oneHot]) feeds.set(t.id, t);
+  return [...feeds.values()];
+}
+
+/** A batch of fixed pseudo-random inputs in [0, 1) and every class in turn, to trace a step on. */
+export function syntheticBatch(size: number, perExample: number, classes: number): Batch {
+  const x = new Float32Array(size * perExample);
+  let state = 12345;
+  for (let i = 0; i < x.length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    x[i] = state / 2 ** 32;
+  }
+  return { x, y: Int32Array.from({ length: size }, (_, i) => i % classes), size };
 }

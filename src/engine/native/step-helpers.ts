@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
 import type { HostShare, ShareHelpers, ShareRequest } from './step-shares';
+import { prepareForThreads } from './process-kernels';
 import { NativeOps } from './tf-native';
 
 // Helper threads for the native step: each runs its own TensorFlow context on a copy of the
@@ -140,7 +141,7 @@ export class StepHelpers implements ShareHelpers {
   static async start(model: tf.LayersModel, inputShape: number[], numClasses: number, count: number, shapes: number[][]): Promise<StepHelpers> {
     const ops = NativeOps.forActiveBackend();
     if (!ops) throw new Error('helper threads need the tensorflow backend');
-    ops.prepareForThreads();
+    prepareForThreads(ops);
     const init: HelperInit = { topology: model.toJSON(undefined, false), inputShape, numClasses };
     const started = await Promise.allSettled(Array.from({ length: count }, () => HelperThread.start(init, shapes)));
     const threads = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { AttrValue, ConstTensor } from './graph-def';
+import type { ConstTensor } from './graph-def';
 import type { OpTrace } from './op-trace';
-import { TF_ATTR_NAMES } from './tf-attr-names';
 
 // The native step talks to TensorFlow's eager runtime through the same N-API binding tfjs-node's
 // own kernels use (`binding.executeOp`), without the tfjs engine in between: no tape, no kernel
@@ -16,7 +15,9 @@ export interface Native {
   readonly dtype: number;
 }
 
-interface OpAttr {
+export type AttrKinds = Record<'type' | 'bool' | 'int' | 'float' | 'string' | 'shape', number>;
+
+export interface OpAttr {
   name: string;
   type: number;
   value: unknown;
@@ -58,10 +59,6 @@ const elementCount = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 let variableSerial = 0;
 /** Bytes per element by TF_DataType (float32, int32, uint8, int64, bool): what the accounting counts. */
 const DTYPE_BYTES: Record<number, number> = { 1: 4, 3: 4, 4: 1, 9: 8, 10: 1 };
-/** Whether this libtensorflow runs oneDNN's max pooling in eager mode (probed once, see oneDnnMaxPool). */
-let oneDnnPooling: boolean | undefined;
-/** Whether prepareForThreads has run in this process (the set it fills is process-wide). */
-let attributeNamesStored = false;
 
 /**
  * Typed access to TensorFlow eager ops, with lifetimes in scopes (like `tf.tidy`) and a count of
@@ -91,56 +88,6 @@ export class NativeOps {
     return backend ? new NativeOps(backend) : undefined;
   }
 
-  /**
-   * Makes tfjs-node's binding safe for a second thread. Its executeOp keeps every attribute name
-   * it is given in one process-wide std::set (ATTR_NAME_SET in tfjs_backend.cc) and inserts into
-   * it without a lock: two threads inserting a new name at once corrupt the tree (seen here as
-   * both threads spinning in std::set::insert). Inserting every attribute name TensorFlow's ops
-   * have, once, before a helper thread starts, leaves later inserts reading the set only. The op
-   * run to do it is NoOp with all the names; TensorFlow ignores them, with one log line on stderr
-   * ("NodeDef mentions attribute … which is not in the op definition").
-   */
-  prepareForThreads(): void {
-    if (attributeNamesStored) return;
-    // '_kernel' is not an op attribute but a kernel label (oneDnnMaxPool below uses it).
-    const attrs = [...TF_ATTR_NAMES, '_kernel'].map((name) => this.bool(name, false));
-    this.b.executeOp('NoOp', attrs, [], 0);
-    attributeNamesStored = true;
-  }
-
-  /**
-   * Whether TensorFlow's oneDNN max pooling (`_MklNativeMaxPool`, `_MklNativeMaxPoolGrad`, kernel
-   * label MklNameChangeOp) runs here. Eager execution rewrites convolutions, matrix products and
-   * fused batch norm to oneDNN itself, but not max pooling, whose Eigen gradient kernel is the
-   * slowest op of a CNN step (MaxPoolGrad ~4 ms against ~0.1 ms for oneDNN's, which keeps the
-   * forward's argmax in a workspace). A build without oneDNN lacks the ops: the probe, run once
-   * per process, then says no and the layers use MaxPool/MaxPoolGrad.
-   */
-  oneDnnMaxPool(): boolean {
-    // A graph gets oneDNN's pooling from TensorFlow's own graph rewrite; these ops are eager-only.
-    if (this.trace) return false;
-    if (oneDnnPooling !== undefined) return oneDnnPooling;
-    try {
-      this.scope(() => {
-        const x = this.constant(new Float32Array([1, 3, 2, 3]), [1, 2, 2, 1]);
-        const attrs = this.maxPoolAttrs([2, 2], [2, 2], 'VALID', true);
-        const [y, workspace] = this.run('_MklNativeMaxPool', attrs, [x], 2);
-        const dx = this.run('_MklNativeMaxPoolGrad', attrs, [x, y, this.constant(new Float32Array([5]), [1, 1, 1, 1]), workspace])[0];
-        // The first of the two maxima gets the gradient, as TensorFlow's MaxPoolGrad does.
-        oneDnnPooling = this.read(y)[0] === 3 && this.read(dx).join(',') === '0,5,0,0';
-      });
-    } catch {
-      oneDnnPooling = false;
-    }
-    return oneDnnPooling!;
-  }
-
-  /** MaxPool's attributes; with `oneDnn`, those of its oneDNN twin (kernel label, workspace). */
-  maxPoolAttrs(pool: number[], strides: number[], padding: string, oneDnn: boolean): OpAttr[] {
-    const attrs = [this.float32(), this.int('ksize', [1, pool[0], pool[1], 1]), this.int('strides', [1, strides[0], strides[1], 1]), this.string('padding', padding), this.string('data_format', 'NHWC')];
-    return oneDnn ? [...attrs, this.string('_kernel', 'MklNameChangeOp'), this.bool('workspace_enabled', true)] : attrs;
-  }
-
   // ---- attributes
 
   readonly float32 = (name = 'T'): OpAttr => ({ name, type: this.b.TF_ATTR_TYPE, value: this.b.TF_FLOAT });
@@ -156,7 +103,7 @@ export class NativeOps {
   run(op: string, attrs: OpAttr[], inputs: Native[], outputs = 1): Native[] {
     const result = this.b.executeOp(op, attrs, inputs.map((t) => t.id), outputs);
     for (const t of result) this.own(t);
-    this.trace?.record(op, this.graphAttrs(attrs), inputs, result);
+    this.trace?.record(op, attrs, inputs, result);
     return result;
   }
 
@@ -376,6 +323,17 @@ export class NativeOps {
     }
   }
 
+  /** The binding's numbers for attribute kinds (OpAttr.type), for turning attributes into graph form. */
+  get attrKinds(): AttrKinds {
+    const b = this.b;
+    return { type: b.TF_ATTR_TYPE, bool: b.TF_ATTR_BOOL, int: b.TF_ATTR_INT, float: b.TF_ATTR_FLOAT, string: b.TF_ATTR_STRING, shape: b.TF_ATTR_SHAPE };
+  }
+
+  /** True while `traced` runs. */
+  get tracing(): boolean {
+    return this.trace !== undefined;
+  }
+
   /** In a traced computation, orders what follows after what came before (OpTrace.boundary). */
   traceBoundary(): void {
     this.trace?.boundary();
@@ -414,23 +372,6 @@ export class NativeOps {
 
   private refuseInTrace(what: string): void {
     if (this.trace) throw new Error(`NativeOps: ${what} inside a traced computation would be frozen into the graph; feed it instead`);
-  }
-
-  /** An op's attributes as a graph node holds them. */
-  private graphAttrs(attrs: OpAttr[]): Record<string, AttrValue> {
-    const b = this.b;
-    const out: Record<string, AttrValue> = {};
-    for (const a of attrs) {
-      const v = a.value;
-      if (a.type === b.TF_ATTR_TYPE) out[a.name] = { type: v as number };
-      else if (a.type === b.TF_ATTR_BOOL) out[a.name] = { b: v as boolean };
-      else if (a.type === b.TF_ATTR_INT) out[a.name] = Array.isArray(v) ? { ints: v as number[] } : { i: v as number };
-      else if (a.type === b.TF_ATTR_FLOAT) out[a.name] = { f: v as number };
-      else if (a.type === b.TF_ATTR_STRING) out[a.name] = { s: v as string };
-      else if (a.type === b.TF_ATTR_SHAPE) out[a.name] = { shape: v as number[] };
-      else throw new Error(`NativeOps: attribute '${a.name}' has a type graphs here do not carry (${a.type})`);
-    }
-    return out;
   }
 
   destroyVariable(variable: Native): void {
