@@ -307,6 +307,13 @@ export class NativeOps {
     this.b.executeOp(op, attrs, inputs.map((t) => t.id), 0);
   }
 
+  destroyVariable(variable: Native): void {
+    this.b.executeOp('DestroyResourceOp', [this.bool('ignore_lookup_error', true)], [variable.id], 0);
+    this.b.deleteTensor(variable.id);
+    this.variableBytes -= this.variableSizes.get(variable.id) ?? 0;
+    this.variableSizes.delete(variable.id);
+  }
+
   // ---- graphs (compiled-graph.ts)
 
   /**
@@ -341,12 +348,9 @@ export class NativeOps {
 
   /** The value of one of the fixed constants (scalar, ints, filled), or undefined for any other tensor. */
   fixedValue(t: Native): ConstTensor | undefined {
-    for (const c of this.constants.values()) {
-      if (c.id !== t.id) continue;
-      const data = this.b.tensorDataSync(c.id);
-      return { dtype: c.dtype, shape: c.shape, values: data instanceof Int32Array ? data.slice() : Float32Array.from(data) };
-    }
-    return undefined;
+    const c = [...this.constants.values()].find((k) => k.id === t.id);
+    const data = c && this.b.tensorDataSync(c.id);
+    return c && data && { dtype: c.dtype, shape: c.shape, values: data instanceof Int32Array ? data.slice() : Float32Array.from(data) };
   }
 
   /** Opens a session on the SavedModel in `dir`; its id runs it. */
@@ -374,12 +378,6 @@ export class NativeOps {
     if (this.trace) throw new Error(`NativeOps: ${what} inside a traced computation would be frozen into the graph; feed it instead`);
   }
 
-  destroyVariable(variable: Native): void {
-    this.b.executeOp('DestroyResourceOp', [this.bool('ignore_lookup_error', true)], [variable.id], 0);
-    this.b.deleteTensor(variable.id);
-    this.variableBytes -= this.variableSizes.get(variable.id) ?? 0;
-    this.variableSizes.delete(variable.id);
-  }
 }
 
 function collectIds(value: unknown, into: Set<number>, seen = new Set<object>()): void {
