@@ -36,8 +36,11 @@ export interface TorchData {
     /** Intra-op thread count → the native step's threads (each a share of the batch). */
     stepThreads: Record<string, number | undefined>;
   })[];
-  /** engine samples/s ÷ PyTorch samples/s, by model and engine normalization. */
-  ratios: { model: string; norm: string; ratio: number }[];
+  /**
+   * engine samples/s ÷ PyTorch samples/s, by model and engine normalization; `byRound`: the same
+   * ratio within each round (each side at its compared thread count), to show the spread.
+   */
+  ratios: { model: string; norm: string; ratio: number; byRound: number[] }[];
   skipped?: string;
 }
 
@@ -146,7 +149,8 @@ export async function torchSection(
       data: { engine: [], ratios: [], skipped: why },
     };
   }
-  const rounds = options.smoke ? 1 : 5;
+  // Seven rounds: the median of five still moved by ~0.1 between runs of the same code here.
+  const rounds = options.smoke ? 1 : 7;
   const threadCounts = nproc().split(',');
   options.log(
     `pytorch: ${python} (${why}), ${rounds} round(s) of ${steps} steps after ${warmup} at ${threadCounts.join(' and ')} thread(s), PyTorch and engine in turn`,
@@ -216,11 +220,16 @@ export async function torchSection(
     ...threadedTiming(engineRuns[i]),
     stepThreads: stepThreads[i],
   }));
-  const ratios = engine.map((r) => ({
-    model: r.model,
-    norm: r.norm,
-    ratio: r.best / torch.models[r.model].best,
-  }));
+  const ratios = engine.map((r) => {
+    const reference = torch.models[r.model];
+    const [ours, theirs] = [r.rounds[String(r.threads)], reference.rounds[String(reference.threads)]];
+    return {
+      model: r.model,
+      norm: r.norm,
+      ratio: r.best / reference.best,
+      byRound: ours.map((run, k) => theirs[k].medianStepMs / run.medianStepMs),
+    };
+  });
   const lines = ratios.map(({ model, norm, ratio }, i) => ({
     measure: `engine (${defaultBackend}, ${norm === 'batch' ? 'BN' : 'batchless micro 64'}, ${engine[i].stepPath ?? '?'} step) / PyTorch (BN), builtin:${model}, batch 64`,
     value: `${ratio.toFixed(2)} (${engine[i].best.toFixed(0)} vs ${torch.models[model].best.toFixed(0)} samples/s)`,
@@ -252,7 +261,10 @@ export async function torchSection(
         ),
       ]),
     ) +
-    `\n\nSamples/s at batch 64 as 64 ÷ the median step time (the median within each run of ${steps} timed steps after ${warmup} warm-up steps, then the median over ${rounds} rounds), at each thread count (TF_NUM_INTRAOP_THREADS for the engine, torch.set_num_threads for PyTorch); each side is compared at its faster count. "× 2 step threads": the engine chose to spread each batch over two threads (a batchless convolutional model when TensorFlow computes each op on one thread). Mean samples/s per round, PyTorch: ${models
+    `\n\nEngine ÷ PyTorch within each round, in order (each side at its compared thread count): ${ratios
+      .map((r) => `${r.model} ${r.norm === 'batch' ? 'BN' : r.norm} ${r.byRound.map((x) => x.toFixed(2)).join('/')}`)
+      .join('; ')}.` +
+    `\n\nSamples/s at batch 64 as 64 ÷ the median step time (the median within each run of ${steps} timed steps after ${warmup} warm-up steps, then the median over ${rounds} rounds), at each thread count (TF_NUM_INTRAOP_THREADS for the engine, torch.set_num_threads for PyTorch); each side is compared at its faster count. "× 2 step threads": the engine chose to spread each batch over two threads (a batchless convolutional model whose step runs op by op while TensorFlow computes each op on one thread). Mean samples/s per round, PyTorch: ${models
       .map(
         (m) =>
           `${m} ${Object.entries(torchRuns[m])

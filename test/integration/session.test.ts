@@ -45,8 +45,12 @@ describe('engine-backed commands', () => {
     const training = api.panels.state('training');
     assert.ok(training.view === 'training');
     // On the native backend every layer of builtin:mlp has a native step; elsewhere the view says why not.
-    if (training.state.backend === 'tensorflow') assert.strictEqual(training.state.stepPath, 'native');
-    else assert.ok(training.state.stepPath === 'generic' && training.state.stepPathReason, JSON.stringify(training.state));
+    // There, 4 micro-batches of 4 make one compiled graph per step, and the view says so.
+    if (training.state.backend === 'tensorflow') {
+      assert.strictEqual(training.state.stepPath, 'native');
+      assert.strictEqual(training.state.stepGraph, true, training.state.stepGraphReason);
+      assert.match(training.state.stepGraphReason ?? '', /nodes, traced from the step's own ops/);
+    } else assert.ok(training.state.stepPath === 'generic' && training.state.stepPathReason, JSON.stringify(training.state));
     assert.deepStrictEqual(
       training.state.steps.map((s) => s.step),
       [1, 2, 3, 4, 5],
@@ -79,6 +83,8 @@ describe('engine-backed commands', () => {
       assert.strictEqual(training.state.backend, 'tensorflow', 'the native backend is installed where these tests run');
       const cpus = os.availableParallelism?.() ?? os.cpus().length;
       assert.strictEqual(training.state.stepThreads, Math.min(4, cpus) > 1 ? Math.min(4, cpus) : 1, JSON.stringify(training.state.stepThreadsReason));
+      assert.strictEqual(training.state.stepGraph, false);
+      assert.match(training.state.stepGraphReason ?? '', /65 micro-batches per step/);
       const probe = (await vscode.commands.executeCommand('batchless.showBackend')) as { ok: boolean; backend?: { threads: number } };
       assert.strictEqual(probe.backend?.threads, 1, 'Show Engine Backend loads the engine with the same threads');
     } finally {

@@ -90,8 +90,9 @@ function worstDisagreement(ops: NativeOps, fromGraph: Native[], eager: Native[])
     let scale = 0;
     let diff = 0;
     for (let k = 0; k < a.length; k++) {
-      scale = Math.max(scale, Math.abs(b[k]));
-      diff = Math.max(diff, Math.abs(a[k] - b[k]));
+      if (Number.isFinite(b[k])) scale = Math.max(scale, Math.abs(b[k]));
+      // The same non-finite value on both sides agrees (weights that already overflow, say).
+      if (a[k] !== b[k] && !(Number.isNaN(a[k]) && Number.isNaN(b[k]))) diff = Math.max(diff, Math.abs(a[k] - b[k]));
     }
     worst = Math.max(worst, scale > 0 ? diff / scale : diff);
   });
