@@ -185,10 +185,11 @@ export async function torchSection(
       ...[
         '--warmup',
         String(warmup),
+        // Rotated each round as the engine's jobs are: PyTorch's first run starts cold too.
         '--models',
-        models.join(','),
+        (round % 2 ? [...models].reverse() : models).join(','),
         '--threads',
-        threadCounts.join(','),
+        (round % 2 ? [...threadCounts].reverse() : threadCounts).join(','),
       ],
     ]);
     const parsed = JSON.parse(stdout.trim().split('\n').pop() as string) as {
@@ -200,7 +201,11 @@ export async function torchSection(
       for (const [threads, run] of Object.entries(parsed.models[model].byThreads))
         ((torchRuns[model] ??= {})[threads] ??= []).push(run);
     for (const threads of threadCounts) {
-      const results = await runInWorkers<ThroughputResult>(jobs, 1, undefined, threadsEnv(threads));
+      // One process runs the four jobs in turn, and the first one starts cold (JIT, allocator):
+      // each round starts with the next job, so no configuration is always the cold one.
+      const order = jobs.map((_, i) => (i + round) % jobs.length);
+      const ran = await runInWorkers<ThroughputResult>(order.map((i) => jobs[i]), 1, undefined, threadsEnv(threads));
+      const results = jobs.map((_, i) => ran[order.indexOf(i)]);
       results.forEach((r, i) => {
         (engineRuns[i][threads] ??= []).push(r);
         stepPaths[i] = r.stepPath;
