@@ -20,7 +20,7 @@ export interface NativeStepOptions {
   learningRate: number;
   /** 0: the same as learningRate. */
   statsLearningRate: number;
-  /** Run steps of one micro-batch as a compiled TensorFlow graph (step-graph.ts); default true. */
+  /** Run each step of up to 64 micro-batches as one compiled TensorFlow graph (step-graph.ts); default true. */
   stepGraph?: boolean;
 }
 
@@ -63,7 +63,7 @@ export class NativeStep {
     private readonly compileGraphs: boolean,
   ) {}
 
-  /** By batch size: the compiled graph of a one-micro-batch step, or why it runs op by op. */
+  /** By batch and micro-batch size: the step's compiled graph, or why it runs op by op. */
   private readonly graphs = new Map<string, StepGraph | { reason: string }>();
 
   /** The native step for this model, or why there is none (the trainer then takes the generic path). */

@@ -49,8 +49,8 @@ export interface TrainConfig {
    */
   stepThreads: number;
   /**
-   * Whether a native step of one micro-batch runs as one compiled TensorFlow graph (traced from
-   * its ops and checked against them, step-graph.ts); false runs every op from JavaScript.
+   * Whether a native step (of up to 64 micro-batches) runs as one compiled TensorFlow graph
+   * (traced from its ops and checked against them, step-graph.ts); false runs every op from JavaScript.
    */
   stepGraph: boolean;
   /** Why the model is being trained: for reports only. */
