@@ -18,7 +18,7 @@ export class Config {
       : 'auto';
   }
 
-  /** TensorFlow's intra-op threads for the engine worker; 0 lets TensorFlow use every CPU. */
+  /** TensorFlow's intra-op threads for the engine worker; 0 lets the engine choose (intra-op-threads.ts). */
   get threads(): number {
     const raw = this.section().get<number>('engine.threads', 0);
     return Number.isInteger(raw) && raw > 0 ? raw : 0;

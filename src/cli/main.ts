@@ -21,7 +21,7 @@ Usage:
   ${MEMORY_USAGE}
   batchless --help
 
-Every command takes --threads N: TensorFlow's threads per op (TF_NUM_INTRAOP_THREADS; default every CPU).
+Every command takes --threads N: TensorFlow's threads per op (TF_NUM_INTRAOP_THREADS; default 1 on 2 CPUs or fewer, else every CPU).
 Environment: BATCHLESS_BACKEND=tensorflow|wasm|cpu picks the backend (default: the fastest that works).`;
 
 /** Runs the CLI; resolves to the process exit code. */

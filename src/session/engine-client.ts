@@ -28,7 +28,7 @@ export interface EngineClientOptions {
   workerPath: string;
   /** BATCHLESS_BACKEND for the worker: 'auto' | 'tensorflow' | 'wasm' | 'cpu'. */
   backend?: string;
-  /** TF_NUM_INTRAOP_THREADS for the worker; 0 or absent: TensorFlow's default (every CPU). */
+  /** TF_NUM_INTRAOP_THREADS for the worker; 0 or absent: the engine's default (intra-op-threads.ts). */
   threads?: number;
   /** Extra environment (tests). */
   env?: NodeJS.ProcessEnv;

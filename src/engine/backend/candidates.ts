@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { bundledAsset } from '../bundle-assets';
+import { intraOpThreadsFor } from './intra-op-threads';
 import { loadTfjsNode, tfjsNodeDir } from './load-tfjs-node';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
@@ -72,6 +73,8 @@ export async function prepareTensorflow(): Promise<PreparedBackend> {
   if (nodeDir === undefined) {
     throw new BackendUnavailable('@tensorflow/tfjs-node is not installed');
   }
+  const intraOp = intraOpThreadsFor(process.env, schedulableCpus());
+  if (intraOp.env) process.env.TF_NUM_INTRAOP_THREADS = intraOp.env;
   try {
     // Loaded lazily: it maps ~850 MB of libtensorflow and costs ~400 MB resident.
     loadTfjsNode(nodeDir);
@@ -83,14 +86,9 @@ export async function prepareTensorflow(): Promise<PreparedBackend> {
   }
   const manifest = fs.readFileSync(path.join(nodeDir, 'package.json'), 'utf8');
   const version = (JSON.parse(manifest) as { version: string }).version;
-  const fromEnv = Number(process.env.TF_NUM_INTRAOP_THREADS);
   return {
-    // TensorFlow sizes its intra-op pool from TF_NUM_INTRAOP_THREADS, else the schedulable CPUs.
-    threads: fromEnv > 0 ? fromEnv : schedulableCpus(),
-    threadsDetail:
-      fromEnv > 0
-        ? 'TensorFlow intra-op threads, from TF_NUM_INTRAOP_THREADS'
-        : 'TensorFlow intra-op default: the schedulable CPUs',
+    threads: intraOp.threads,
+    threadsDetail: intraOp.detail,
     tfjsNodeVersion: version,
     nativeLibrary: mappedNativeLibrary() ?? path.join(nodeDir, 'deps', 'lib', 'libtensorflow.so'),
   };

@@ -7,7 +7,7 @@ export interface StepThreadsChoice {
   reason: string;
 }
 
-/** TensorFlow's threads per op in this process (TF_NUM_INTRAOP_THREADS, else every CPU). */
+/** TensorFlow's threads per op in this process (TF_NUM_INTRAOP_THREADS, which the engine sets on small machines, else every CPU). */
 export function intraOpThreads(cpus = cpuCount()): number {
   const fromEnv = Number(process.env.TF_NUM_INTRAOP_THREADS);
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : cpus;
