@@ -561,6 +561,29 @@ async function drive(page, sandbox) {
     }
   }
 
+  // A reload ends the webviews' pages and the extension host: what comes back is what the
+  // serializers (src/panels/serializers.ts) rebuild from each page's persisted state.
+  await check('after a window reload the three views come back with their charts', async () => {
+    await page.reload();
+    await page
+      .locator('.monaco-workbench .part.editor')
+      .waitFor({ state: 'visible', timeout: 120_000 });
+    const summaries = {
+      training: [/Loss over 20 steps/, /Test accuracy at \d+ evaluation/],
+      statistics: [/channels of /],
+      memory: [/at batch \d+ to .* at batch \d+/],
+    };
+    const restored = [];
+    for (const view of Object.keys(VIEWS)) {
+      const tab = page.locator('.tabs-container .tab', { hasText: VIEWS[view] }).first();
+      await tab.waitFor({ state: 'visible', timeout: 60_000 });
+      await showView(page, view);
+      const charts = await expectCharts(page, view, { minCharts: 1, summaries: summaries[view] });
+      restored.push(`${view}: ${charts.split(':')[0]}`);
+    }
+    return restored.join('; ');
+  });
+
   if (args.has('--native')) {
     await check(
       'Install Native Backend: npm, libtensorflow, engine restarted on tensorflow',

@@ -79,7 +79,7 @@ describe('chooseStepThreads', () => {
       assert.deepEqual(chooseStepThreads(3, mlp.native, false, 2, 2), { threads: 3, reason: 'as asked' });
       const graph = chooseStepThreads(0, cnn.native, true, 2, 1);
       assert.equal(graph.threads, 1, 'a step compiled into one graph is not spread');
-      assert.match(graph.reason, /compiled TensorFlow graph/);
+      assert.match(graph.reason, /compiled graph runs independent ops/);
       assert.equal(chooseStepThreads(2, cnn.native, true, 2, 1).threads, 2, 'unless asked');
     } finally {
       cnn.done();

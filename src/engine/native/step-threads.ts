@@ -35,7 +35,7 @@ export function chooseStepThreads(requested: number, native: NativeStep, compile
   if (requested > 0) return { threads: requested, reason: 'as asked' };
   // builtin:cnn at batch 64, one intra-op thread, 2 CPUs: 8.7–9.2 ms per step on its graph
   // against 9.5–11.9 ms with two threads each running half the batch op by op.
-  if (compiledGraph) return { threads: 1, reason: 'each step is one compiled TensorFlow graph, which runs independent ops on the other CPUs itself' };
+  if (compiledGraph) return { threads: 1, reason: 'a compiled graph runs independent ops on the other CPUs itself' };
   if (!native.convolutional) return { threads: 1, reason: 'a dense model: spread over threads, its step measured slower' };
   const spare = Math.min(4, Math.floor(cpus / Math.max(1, intraOp)));
   if (spare < 2) return { threads: 1, reason: `TensorFlow computes each op on ${intraOp} of ${cpus} CPUs (set threads to 1 to spread instances instead)` };
