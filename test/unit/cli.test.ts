@@ -128,3 +128,21 @@ test('train --step-threads 2 spreads a batchless CNN over two threads and says s
   assert.equal(start.stepThreads, 2);
   assert.equal(start.stepThreadsReason, 'as asked');
 });
+
+test('train says whether each step ran as one compiled graph; --step-graph off runs it op by op; a bad value exits 2', () => {
+  const human = run(['train', '--model', 'builtin:mlp', '--batch', '16', '--micro', '4', '--steps', '2', '--limit', '300']);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /^graph: compiled \(\d+ nodes, traced from the step's own ops and checked against them\)$/m);
+  const off = run(['train', '--model', 'builtin:mlp', '--batch', '16', '--steps', '2', '--limit', '300', '--step-graph', 'off', '--json']);
+  assert.equal(off.code, 0, off.stderr);
+  const start = off.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; stepGraph?: boolean; stepGraphReason?: string })
+    .find((l) => l.type === 'start')!;
+  assert.equal(start.stepGraph, false);
+  assert.match(start.stepGraphReason ?? '', /turned off/);
+  const bad = run(['train', '--model', 'builtin:mlp', '--step-graph', 'maybe']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--step-graph must be one of on, off, got 'maybe'/);
+});
