@@ -14,6 +14,7 @@ import { buildBuiltinModel, BuiltinModelName, NormKind } from '../../src/engine/
 import { CompiledGraph } from '../../src/engine/native/compiled-graph';
 import { NativeStep } from '../../src/engine/native/native-step';
 import { OpTrace } from '../../src/engine/native/op-trace';
+import { StepGraph } from '../../src/engine/native/step-graph';
 import { maxPoolAttrs } from '../../src/engine/native/process-kernels';
 import { NativeOps } from '../../src/engine/native/tf-native';
 import { stepModelOf } from '../../src/engine/train/batch-gradients';
@@ -127,6 +128,27 @@ describe('graphs written here', () => {
         compiled.dispose();
       }
     });
+  });
+
+  test("a graph over the node limit is not compiled, with why; the traced step's results still count", () => {
+    const ops = opsOrFail();
+    const models = savedModels();
+    ops.scope(() => {
+      const a = ops.constant(new Float32Array([1, 2, 3]), [3]);
+      const compute = () => {
+        let x = a;
+        for (let i = 0; i < 10; i++) x = ops.unary('Mul', x, ops.scalar(2));
+        return { grads: new Map([['w', x]]), packed: ops.unary('AddV2', x, ops.scalar(1)), layout: [], moving: [] };
+      };
+      const refused = StepGraph.trace(ops, [a], compute, 8);
+      assert.ok('reason' in refused.graph);
+      assert.match(refused.graph.reason, /could not be compiled into a TensorFlow graph: \d+ nodes, more than the 8 compiled before a first step/);
+      assert.deepEqual(Array.from(ops.read(refused.totals.packed)), [1025, 2049, 3073]);
+      const compiled = StepGraph.trace(ops, [a], compute);
+      assert.ok(compiled.graph instanceof StepGraph, 'under the default limit it compiles');
+      compiled.graph.dispose();
+    });
+    assert.equal(savedModels(), models);
   });
 
   test('a trace refuses what a graph would freeze: host values, variable reads, tensors from outside', () => {
