@@ -147,6 +147,12 @@ describe('graphs written here', () => {
       const compiled = StepGraph.trace(ops, [a], compute);
       assert.ok(compiled.graph instanceof StepGraph, 'under the default limit it compiles');
       compiled.graph.dispose();
+      // A step that makes a tensor from host values mid-way cannot be a graph: it runs op by op.
+      const hostValues = () => ({ ...compute(), packed: ops.unary('AddV2', compute().packed, ops.constant(new Float32Array([1, 1, 1]), [3])) });
+      const refusedHost = StepGraph.trace(ops, [a], hostValues);
+      assert.ok('reason' in refusedHost.graph);
+      assert.match(refusedHost.graph.reason, /tensor made from host values inside a traced computation/);
+      assert.deepEqual(Array.from(ops.read(refusedHost.totals.packed)), [1026, 2050, 3074]);
     });
     assert.equal(savedModels(), models);
   });

@@ -4,6 +4,9 @@ import type { AttrKinds, Native, NativeOps, OpAttr } from './tf-native';
 // A record of eager ops as they run (NativeOps.traced), turned into a graph of the same ops: the
 // tensors fed in become placeholders, each op a node, each fixed constant it met a Const node.
 
+/** Why a computation cannot become a graph as it stands (the step then runs op by op). */
+export class TraceRefusal extends Error {}
+
 /** A traced computation as a graph: its nodes, and the names to feed and fetch, in order. */
 export interface TracedGraph {
   nodes: GraphNode[];
@@ -30,7 +33,7 @@ export class OpTrace {
   ) {
     this.kinds = ops.attrKinds;
     this.feedNames = feeds.map((t, i) => {
-      if (this.names.has(t.id)) throw new Error(`OpTrace: tensor ${t.id} is fed twice`);
+      if (this.names.has(t.id)) throw new TraceRefusal(`OpTrace: tensor ${t.id} is fed twice`);
       const name = `feed${i}`;
       this.nodes.push({ name, op: 'Placeholder', inputs: [], attrs: { dtype: { type: t.dtype }, shape: { shape: t.shape } } });
       this.names.set(t.id, `${name}:0`);
@@ -84,7 +87,7 @@ export class OpTrace {
     const value = this.ops.fixedValue(t);
     // A tensor made before the trace that is neither fed nor fixed would be frozen at its
     // current value: exactly the kind of bug a graph hides, so it is refused.
-    if (!value) throw new Error(`OpTrace: tensor ${t.id} (shape [${t.shape.join(', ')}]) was neither fed, made by a traced op, nor a fixed constant`);
+    if (!value) throw new TraceRefusal(`OpTrace: tensor ${t.id} (shape [${t.shape.join(', ')}]) was neither fed, made by a traced op, nor a fixed constant`);
     const name = `const${this.nodes.length}`;
     this.nodes.push({ name, op: 'Const', inputs: [], attrs: { dtype: { type: value.dtype }, value: { tensor: value } } });
     this.names.set(t.id, `${name}:0`);
@@ -103,7 +106,7 @@ export class OpTrace {
       else if (a.type === k.float) out[a.name] = { f: v as number };
       else if (a.type === k.string) out[a.name] = { s: v as string };
       else if (a.type === k.shape) out[a.name] = { shape: v as number[] };
-      else throw new Error(`OpTrace: attribute '${a.name}' has a kind graphs here do not carry (${a.type})`);
+      else throw new TraceRefusal(`OpTrace: attribute '${a.name}' has a kind graphs here do not carry (${a.type})`);
     }
     return out;
   }

@@ -2,7 +2,7 @@ import type { Batch } from '../data/dataset';
 import { CompiledGraph } from './compiled-graph';
 import type { MicroBatchInputs } from './micro-batch';
 import type { LayerValues } from './native-layers';
-import { OpTrace } from './op-trace';
+import { OpTrace, TraceRefusal } from './op-trace';
 import type { PackedLayout, PackedTotals } from './pack-for-host';
 import type { MovingMoment } from './host-completion';
 import type { Native, NativeOps } from './tf-native';
@@ -48,7 +48,15 @@ export class StepGraph {
     const base = ops.liveBytes;
     const peakBefore = ops.peakBytes;
     ops.resetPeak();
-    const totals = ops.traced(trace, compute);
+    let totals: PackedTotals;
+    try {
+      totals = ops.traced(trace, compute);
+    } catch (error) {
+      if (!(error instanceof TraceRefusal)) throw error;
+      // What the trace ran is freed with the caller's scope; the step runs again, op by op.
+      ops.peakBytes = Math.max(peakBefore, ops.peakBytes);
+      return { totals: compute(), graph: { reason: `the step could not be compiled into a TensorFlow graph: ${error.message}` } };
+    }
     const workingBytes = ops.peakBytes - base;
     ops.peakBytes = Math.max(peakBefore, ops.peakBytes);
     const gradNames = [...totals.grads.keys()];

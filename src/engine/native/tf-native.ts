@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConstTensor } from './graph-def';
-import type { OpTrace } from './op-trace';
+import { type OpTrace, TraceRefusal } from './op-trace';
 
 // The native step talks to TensorFlow's eager runtime through the same N-API binding tfjs-node's
 // own kernels use (`binding.executeOp`), without the tfjs engine in between: no tape, no kernel
@@ -375,7 +375,7 @@ export class NativeOps {
   }
 
   private refuseInTrace(what: string): void {
-    if (this.trace) throw new Error(`NativeOps: ${what} inside a traced computation would be frozen into the graph; feed it instead`);
+    if (this.trace) throw new TraceRefusal(`NativeOps: ${what} inside a traced computation would be frozen into the graph; feed it instead`);
   }
 
 }
