@@ -205,6 +205,9 @@ describe('in the trainer', () => {
     const [one, two] = [await run(1), await run(2)];
     assert.deepEqual([one.start.stepThreads, two.start.stepThreads], [1, 2]);
     assert.equal(two.start.stepThreadsReason, 'as asked');
+    // Spread over threads, a step runs op by op, and the start event does not claim the graph.
+    assert.deepEqual([one.start.stepGraph, two.start.stepGraph], [true, false]);
+    assert.match(two.start.stepGraphReason ?? '', /spread over 2 threads, which run op by op/);
     assert.equal(two.summary.stopped, 'completed');
     assert.ok(maxDifference(one.weights, two.weights) <= 2e-5, `${maxDifference(one.weights, two.weights)} apart`);
     assert.equal(tf.memory().numTensors, tensors, 'no tfjs tensors left behind');

@@ -1,4 +1,5 @@
 import type { Batch } from '../data/dataset';
+import { seededRandom } from '../data/random';
 import { CompiledGraph } from './compiled-graph';
 import type { MicroBatchInputs } from './micro-batch';
 import type { LayerValues } from './native-layers';
@@ -140,11 +141,7 @@ export function graphFeeds(layerWeights: LayerValues[], inputs: MicroBatchInputs
 
 /** A batch of fixed pseudo-random inputs in [0, 1) and every class in turn, to trace a step on. */
 export function syntheticBatch(size: number, perExample: number, classes: number): Batch {
-  const x = new Float32Array(size * perExample);
-  let state = 12345;
-  for (let i = 0; i < x.length; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    x[i] = state / 2 ** 32;
-  }
+  const uniform = seededRandom(12345);
+  const x = Float32Array.from({ length: size * perExample }, () => uniform());
   return { x, y: Int32Array.from({ length: size }, (_, i) => i % classes), size };
 }
