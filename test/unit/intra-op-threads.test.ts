@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as os from 'node:os';
 import { ONE_THREAD_MAX_CPUS, intraOpThreadsFor } from '../../src/engine/backend/intra-op-threads';
+import { setBackend } from '../../src/engine/backend/select';
 import { runCli } from './helpers/cli';
 
 test('a count the user set wins, on any machine', () => {
@@ -42,4 +43,16 @@ test('doctor reports the default TensorFlow got when no count was given', (t) =>
   assert.equal(report.backend.name, 'tensorflow');
   const cpus = os.availableParallelism?.() ?? os.cpus().length;
   assert.equal(report.backend.threads, cpus <= ONE_THREAD_MAX_CPUS ? 1 : cpus, report.backend.threadsDetail);
+});
+
+test("a second backend setup in the same process still reports the engine's choice, not the variable it set", async (t) => {
+  if (process.env.BATCHLESS_SKIP_NATIVE === '1' || process.env.TF_NUM_INTRAOP_THREADS) {
+    t.skip('needs tfjs-node and TF_NUM_INTRAOP_THREADS unset, as in CI');
+    return;
+  }
+  const cpus = os.availableParallelism?.() ?? os.cpus().length;
+  const first = await setBackend('tensorflow');
+  const second = await setBackend('tensorflow');
+  assert.equal(first.threads, cpus <= ONE_THREAD_MAX_CPUS ? 1 : cpus);
+  assert.deepEqual([second.threads, second.threadsDetail], [first.threads, first.threadsDetail]);
 });

@@ -93,8 +93,7 @@ export function humanPrinter(batchSize: number, microBatchSize: number): (event:
         if (event.stepPath === 'native') {
           console.log(`step: native (TensorFlow ops written out per layer) on ${event.stepThreads ?? 1} thread${(event.stepThreads ?? 1) > 1 ? 's, each a share of the batch' : ''}${event.stepThreadsReason ? `: ${event.stepThreadsReason}` : ''}`);
           console.log(`graph: ${event.stepGraph ? 'compiled' : 'none'}${event.stepGraphReason ? ` (${event.stepGraphReason})` : ''}`);
-        }
-        else if (event.stepPath === 'generic') console.log(`step: generic (tfjs autodiff)${event.stepPathReason ? `: ${event.stepPathReason}` : ''}`);
+        } else if (event.stepPath === 'generic') console.log(`step: generic (tfjs autodiff)${event.stepPathReason ? `: ${event.stepPathReason}` : ''}`);
         break;
       case 'init':
         if (event.source === 'data') console.log(`μ/σ initialized from ${event.samples} training instances, strata: ${event.strata.map((s) => s.join('+')).join(' → ')}`);

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { bundledAsset } from '../bundle-assets';
-import { intraOpThreadsFor } from './intra-op-threads';
+import { IntraOpThreads, intraOpThreadsFor } from './intra-op-threads';
 import { loadTfjsNode, tfjsNodeDir } from './load-tfjs-node';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
@@ -63,6 +63,9 @@ function schedulableCpus(): number {
     : os.cpus().length;
 }
 
+/** The threads per op this process chose itself (intra-op-threads.ts), once it has. */
+let engineChoice: IntraOpThreads | undefined;
+
 export async function prepareTensorflow(): Promise<PreparedBackend> {
   if (process.env[DISABLE_NATIVE_ENV] === '1') {
     throw new BackendUnavailable(`disabled by ${DISABLE_NATIVE_ENV}=1`);
@@ -73,8 +76,15 @@ export async function prepareTensorflow(): Promise<PreparedBackend> {
   if (nodeDir === undefined) {
     throw new BackendUnavailable('@tensorflow/tfjs-node is not installed');
   }
-  const intraOp = intraOpThreadsFor(process.env, schedulableCpus());
-  if (intraOp.env) process.env.TF_NUM_INTRAOP_THREADS = intraOp.env;
+  // A second call in this process finds the count the first one set: still the engine's choice.
+  const intraOp =
+    engineChoice && process.env.TF_NUM_INTRAOP_THREADS === engineChoice.env
+      ? engineChoice
+      : intraOpThreadsFor(process.env, schedulableCpus());
+  if (intraOp.env) {
+    process.env.TF_NUM_INTRAOP_THREADS = intraOp.env;
+    engineChoice = intraOp;
+  }
   try {
     // Loaded lazily: it maps ~850 MB of libtensorflow and costs ~400 MB resident.
     loadTfjsNode(nodeDir);
