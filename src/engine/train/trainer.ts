@@ -85,8 +85,8 @@ export async function train(
         // Traced and compiled before the start event, so that it says what will run.
         graph = nativeStep.prepareGraph(config.batchSize, config.microBatchSize);
         const started = await startStepHelpers(nativeStep, step, config, graph);
-        // Shares of a step are computed op by op on each thread: the graph sits unused.
-        if (started.helpers) graph = { compiled: false, reason: `each step is spread over ${started.threads} threads, which run op by op` };
+        // Shares of a step are computed op by op on each thread: a compiled graph sits unused.
+        if (started.helpers && graph.compiled) graph = { compiled: false, reason: `each step is spread over ${started.threads} threads, which run op by op` };
         return started;
       })().catch((error: unknown) => {
         nativeStep.dispose();
