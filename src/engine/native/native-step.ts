@@ -263,9 +263,10 @@ export class NativeStep {
    * says whether steps will run on it, or why not.
    */
   prepareGraph(batchSize: number, microBatchSize: number): GraphPlan {
-    if (!this.compileGraphs) return { compiled: false, reason: 'turned off (stepGraph false)' };
-    const micros = Math.ceil(batchSize / microBatchSize);
-    if (micros > MAX_GRAPH_MICRO_BATCHES) return { compiled: false, reason: `${micros} micro-batches per step: a graph of more than ${MAX_GRAPH_MICRO_BATCHES} takes too long to compile` };
+    if (!this.graphable(batchSize, microBatchSize)) {
+      const reason = this.compileGraphs ? `${Math.ceil(batchSize / microBatchSize)} micro-batches per step: a graph of more than ${MAX_GRAPH_MICRO_BATCHES} takes too long to compile` : 'turned off (stepGraph false)';
+      return { compiled: false, reason };
+    }
     const key = graphKey(batchSize, microBatchSize);
     if (!this.graphs.has(key)) {
       const synthetic = syntheticBatch(batchSize, this.perExample(), this.step.numClasses);
@@ -279,11 +280,15 @@ export class NativeStep {
 
   private gradients(batch: Batch, microBatchSize: number): Finished {
     const prepared = this.layerValues(this.readWeights(), (slot) => slot.host!);
-    const device =
-      this.compileGraphs && Math.ceil(batch.size / microBatchSize) <= MAX_GRAPH_MICRO_BATCHES
-        ? this.onGraph(batch, microBatchSize, prepared.values)
-        : packForHost(this.ops, this.layers, this.shareTotals(batch.x, batch.y, batch.size, microBatchSize, prepared.values));
+    const device = this.graphable(batch.size, microBatchSize)
+      ? this.onGraph(batch, microBatchSize, prepared.values)
+      : packForHost(this.ops, this.layers, this.shareTotals(batch.x, batch.y, batch.size, microBatchSize, prepared.values));
     return this.withCompletion(device, prepared.batchless, batch.size);
+  }
+
+  /** Whether steps of these sizes run on a compiled graph (when it compiles). */
+  private graphable(batchSize: number, microBatchSize: number): boolean {
+    return this.compileGraphs && Math.ceil(batchSize / microBatchSize) <= MAX_GRAPH_MICRO_BATCHES;
   }
 
   /** A step on its compiled graph, traced at the first step of its batch and micro-batch sizes. */

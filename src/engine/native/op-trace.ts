@@ -40,6 +40,7 @@ export class OpTrace {
       return `${name}:0`;
     });
   }
+
   /** One op as it ran: its graph attributes, inputs and outputs. */
   record(op: string, attrs: OpAttr[], inputs: Native[], outputs: Native[]): void {
     const name = `op${this.nodes.length}`;
